@@ -1,0 +1,7 @@
+"""skautoenc: autoencoders as scikit-learn estimators, on PyTorch and skorch."""
+
+from ._autoencoder import AutoEncoder
+
+__version__ = "0.1.0"
+
+__all__ = ["AutoEncoder", "__version__"]

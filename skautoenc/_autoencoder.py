@@ -1,0 +1,193 @@
+"""The feature-extraction autoencoder."""
+
+import numpy as np
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseAutoEncoder
+from ._modules import HourglassMLP
+
+
+def resolve_reconstruction_loss(loss, X, previous=None):
+    """Pick the reconstruction loss for ``X`` and check that ``X`` suits it.
+
+    ``"auto"`` means ``"bce"`` when every value of ``X`` lies in [0, 1] and
+    ``"mse"`` otherwise. On a warm start, ``previous`` (the fitted loss) is kept.
+    """
+    in_unit_interval = bool(np.all((X >= 0) & (X <= 1)))
+    if previous is not None:
+        loss = previous
+    elif loss == "auto":
+        loss = "bce" if in_unit_interval else "mse"
+    if loss == "bce" and not in_unit_interval:
+        raise ValueError(
+            "The Bernoulli cross-entropy loss (loss='bce') needs data in [0, 1], but X "
+            f"ranges over [{X.min():.4g}, {X.max():.4g}]. Scale it with "
+            "sklearn.preprocessing.MinMaxScaler, or use loss='mse'."
+        )
+    return loss
+
+
+class AutoEncoder(BaseAutoEncoder):
+    """Feature-extraction autoencoder: an hourglass MLP trained to reproduce its input.
+
+    The encoder maps ``n_features -> hidden_layer_sizes -> n_components``; the decoder
+    mirrors it back to ``n_features``. The network is trained by minibatch
+    backpropagation to minimise the reconstruction error, summed over features and
+    averaged over the samples of a batch. :meth:`transform` returns the codes (the
+    activations of the narrow middle layer, which are linear), :meth:`inverse_transform`
+    decodes codes back to input space.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Width of the code layer: the number of features :meth:`transform` returns.
+        Larger than ``n_features`` is allowed (an overcomplete code).
+    hidden_layer_sizes : array-like of int or int, default=(256,)
+        Widths of the encoder's hidden layers, from the input towards the code. The
+        decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.
+    loss : {"auto", "bce", "mse"}, default="auto"
+        Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,
+        for data in [0, 1] (e.g. pixel intensities after ``MinMaxScaler``).
+        ``"mse"``: squared error with a linear output. ``"auto"`` picks ``"bce"`` when
+        the training data lies in [0, 1] and ``"mse"`` otherwise.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+    alpha : float, default=0.0
+        L2 penalty on the weights (not the biases), applied as weight decay.
+    batch_size : int, default=128
+        Minibatch size.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data). ``0`` returns the
+        network as initialised.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when the
+        validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        the weights of the best epoch are restored. Without early stopping, training
+        stops when the training loss plateaus in the same sense.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Relative improvement of the monitored loss that counts as progress.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimiser state) for ``max_iter``
+        more epochs on the next call to ``fit``, instead of starting afresh. The
+        architecture and optimiser settings of the first fit are kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split. The global
+        torch seed is neither used nor changed.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and infer. ``"auto"`` uses CUDA when available.
+    verbose : int, default=0
+        Print a line per epoch (skorch's ``PrintLog``) when positive.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    loss_ : {"bce", "mse"}
+        The reconstruction loss used.
+    n_iter_ : int
+        Number of epochs run (over all warm starts).
+    loss_curve_ : list of float
+        Training loss at each epoch.
+    best_loss_ : float or None
+        Lowest training loss; ``None`` with early stopping.
+    validation_scores_ : list of float
+        Negative validation loss at each epoch. Only with early stopping.
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with early stopping.
+    device_ : str
+        The device used.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear counterpart.
+    sklearn.neural_network.BernoulliRBM : A single-layer generative feature extractor.
+
+    References
+    ----------
+    G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality of data with
+    neural networks", Science 313(5786), 504-507, 2006.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skautoenc import AutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> ae = AutoEncoder(n_components=8, max_iter=5, random_state=0)
+    >>> codes = ae.fit_transform(X)
+    >>> codes.shape
+    (1797, 8)
+    >>> ae.inverse_transform(codes).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoEncoder._parameter_constraints,
+        "loss": [StrOptions({"auto", "bce", "mse"})],
+    }
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(256,),
+        loss="auto",
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size=128,
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.loss = loss
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _check_training_data(self, X):
+        previous = getattr(self, "loss_", None) if self.warm_start else None
+        self.loss_ = resolve_reconstruction_loss(self.loss, X, previous)
+
+    def _make_module(self, n_features):
+        return HourglassMLP(
+            n_features,
+            self.n_components,
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            activation=self.activation,
+            output_activation="logistic" if self.loss_ == "bce" else "identity",
+        )
+
+    def _net_params(self):
+        return {"criterion__loss": self.loss_}

@@ -1,0 +1,428 @@
+"""The machinery shared by every skautoenc estimator.
+
+An estimator *holds* a skorch :class:`~skorch.NeuralNet` (``net_``) that it builds in
+``fit`` from flat, scikit-learn style hyperparameters. What differs between the
+estimators (the torch module, the training objective, input corruption) is supplied
+by small hooks: :meth:`BaseAutoEncoder._make_module`, ``_net_class`` and
+:meth:`BaseAutoEncoder._net_params`.
+"""
+
+import copy
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import ValidSplit, unpack_data
+
+from ._losses import ReconstructionLoss
+
+#: Rows per forward pass in ``transform``, ``inverse_transform`` and scoring. Memory
+#: stays bounded whatever the number of samples, and the last chunk is zero-padded to
+#: this size: every row then goes through matrix products of the same shape, so a
+#: sample's codes do not depend on which other samples share its call (float32 matrix
+#: kernels may sum in a different order for a different number of rows).
+INFERENCE_BATCH_SIZE = 256
+
+_FLOAT_DTYPES = [np.float64, np.float32]
+
+
+class TensorBatchIterator:
+    """Minibatches sliced from one in-memory tensor.
+
+    skorch's default ``DataLoader`` fetches and collates every sample on its own;
+    for data that already sits in one tensor that is the slowest part of an epoch.
+    This iterator indexes the tensor once per batch instead. Shuffling draws from
+    torch's global generator, which the estimators seed inside a forked RNG.
+    Each batch is ``(X_batch, X_batch)``: the target of an autoencoder is its input.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def _tensor(self):
+        if isinstance(self.dataset, torch.utils.data.Subset):
+            indices = torch.as_tensor(self.dataset.indices, dtype=torch.long)
+            return self.dataset.dataset.tensors[0][indices]
+        return self.dataset.tensors[0]
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        X = self._tensor()
+        n_samples = len(X)
+        order = torch.randperm(n_samples) if self.shuffle else None
+        for start in range(0, n_samples, self.batch_size):
+            if order is None:
+                batch = X[start : start + self.batch_size]
+            else:
+                batch = X[order[start : start + self.batch_size]]
+            yield batch, batch
+
+
+class ConvergenceMonitor(Callback):
+    """Stops training on a plateau and refuses to go on when the loss diverges.
+
+    Training stops once ``monitor`` has not improved by at least ``tol`` (relative
+    to its best value) for ``patience`` epochs in a row. With ``restore_best`` the
+    weights of the best epoch are put back when training ends. A non-finite
+    training or validation loss stops the fit with a :class:`FloatingPointError`.
+    """
+
+    def __init__(self, monitor="train_loss", patience=10, tol=1e-4, restore_best=False):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+        self.restore_best = restore_best
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = np.inf
+        self.misses_ = 0
+        self.best_state_ = None
+        self.converged_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            if key in row and not np.isfinite(row[key]):
+                raise FloatingPointError(
+                    f"The {key.replace('_', ' ')} became {row[key]} at epoch "
+                    f"{len(net.history)}: training diverged. Lower learning_rate_init, "
+                    "or scale the input (e.g. with StandardScaler or MinMaxScaler)."
+                )
+        value = row[self.monitor]
+        if value < self.best_ - self.tol * abs(self.best_) or not np.isfinite(self.best_):
+            self.best_ = value
+            self.misses_ = 0
+            if self.restore_best:
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            return
+        self.misses_ += 1
+        if self.misses_ >= self.patience:
+            self.converged_ = True
+            raise KeyboardInterrupt  # skorch's way to end the fit loop early
+
+    def on_train_end(self, net, **kwargs):
+        if self.restore_best and self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+
+class AutoEncoderNet(NeuralNet):
+    """The skorch net of a plain autoencoder: the module returns ``(codes, output)``
+    and the loss is the reconstruction error of ``output`` against the clean input."""
+
+    def get_dataset(self, X, y=None):
+        return torch.utils.data.TensorDataset(X)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        codes, output = y_pred
+        return self.criterion_(output, y_true)
+
+
+class BaseAutoEncoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base class of the skautoenc estimators. Not for direct use.
+
+    Subclasses set ``_net_class`` and implement :meth:`_make_module`; they may
+    extend :meth:`_net_params` and :meth:`_check_training_data`.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "verbose": ["verbose"],
+    }
+
+    _net_class = AutoEncoderNet
+
+    @abstractmethod
+    def _make_module(self, n_features):
+        """Return the (unfitted) torch module for ``n_features`` inputs."""
+
+    def _net_params(self):
+        """Extra keyword arguments for the skorch net (criterion, etc.)."""
+        return {}
+
+    def _check_training_data(self, X):
+        """Check ``X`` against the objective; set data-dependent fitted attributes."""
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reproduce ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        # A failed fit must leave a previously fitted estimator as it was: work on
+        # local state and copy of the net, and put the attributes back on failure.
+        previous = self.__dict__.copy()
+        try:
+            reuse = self.warm_start and hasattr(self, "net_")
+            X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=not reuse)
+            self._fit(X, reuse=reuse)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        return self
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _resolve_device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                "device='cuda' was requested but torch finds no CUDA device; "
+                "use device='cpu' or device='auto'."
+            )
+        return self.device
+
+    def _fit(self, X, reuse):
+        n_samples = X.shape[0]
+        if self.early_stopping:
+            n_valid = int(np.ceil(self.validation_fraction * n_samples))
+            if n_valid < 1 or n_samples - n_valid < 1:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"leaves no training or no validation sample with n_samples={n_samples}; "
+                    "use more samples, another validation_fraction or early_stopping=False."
+                )
+        self._check_training_data(X)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        device = self._resolve_device()
+        X_tensor = torch.tensor(X, dtype=torch.float32)
+
+        devices = [torch.cuda.current_device()] if device == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            if reuse:
+                net = copy.deepcopy(self.net_)
+                monitor = dict(net.callbacks_)["convergence"]
+            else:
+                monitor = ConvergenceMonitor(
+                    monitor="valid_loss" if self.early_stopping else "train_loss",
+                    patience=self.n_iter_no_change,
+                    tol=self.tol,
+                    restore_best=self.early_stopping,
+                )
+                net = self._make_net(X.shape[1], device, seed, monitor)
+                net.initialize()
+            if self.max_iter > 0:
+                net.partial_fit(X_tensor, epochs=self.max_iter)
+            else:
+                monitor.converged_ = True
+
+        n_iter = len(net.history) - (len(self.net_.history) if reuse else 0)
+        if self.max_iter > 0 and not monitor.converged_ and n_iter >= self.max_iter:
+            warnings.warn(
+                f"Maximum iterations ({self.max_iter}) reached and the optimization "
+                "hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        self.net_ = net
+        self.device_ = device
+        self.n_iter_ = len(net.history)
+        self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]] if len(
+            net.history
+        ) else []
+        if self.early_stopping:
+            valid = net.history[:, "valid_loss"] if len(net.history) else []
+            self.validation_scores_ = [-float(v) for v in valid]
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = min(self.loss_curve_, default=None)
+        self._n_features_out = self.n_components
+
+    def _make_net(self, n_features, device, seed, monitor):
+        if self.solver == "adam":
+            optimizer, optimizer_params = torch.optim.Adam, {}
+        else:
+            optimizer = torch.optim.SGD
+            optimizer_params = {"optimizer__momentum": 0.9, "optimizer__nesterov": True}
+        params = dict(
+            module=self._make_module(n_features),
+            criterion=ReconstructionLoss,
+            optimizer=optimizer,
+            lr=self.learning_rate_init,
+            optimizer__weight_decay=self.alpha,
+            # The L2 penalty applies to weights, not to biases (as in MLPRegressor).
+            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            batch_size=self.batch_size,
+            max_epochs=self.max_iter,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatchIterator,
+            train_split=(
+                ValidSplit(self.validation_fraction, random_state=seed)
+                if self.early_stopping
+                else None
+            ),
+            callbacks=[("convergence", monitor)],
+            device=device,
+            verbose=self.verbose,
+            **optimizer_params,
+        )
+        params.update(self._net_params())
+        return self._net_class(**params)
+
+    # ---------------------------------------------------------------- inference
+    def _module(self):
+        module = self.net_.module_
+        module.eval()
+        return module
+
+    def _batched(self, fn, X, dtype):
+        """Apply ``fn`` (tensor -> tensor) to ``X`` in batches, without autograd.
+
+        Returns a numpy array of ``dtype``. Memory beyond the output is bounded by
+        :data:`INFERENCE_BATCH_SIZE` rows.
+        """
+        n_samples = X.shape[0]
+        size = INFERENCE_BATCH_SIZE
+        out = None
+        with torch.no_grad():
+            for start in range(0, n_samples, size):
+                chunk = X[start : start + size]
+                n_rows = len(chunk)
+                batch = torch.zeros((size, *chunk.shape[1:]), dtype=torch.float32)
+                batch.numpy()[:n_rows] = chunk
+                result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
+                if out is None:
+                    out = np.empty((n_samples, *result.shape[1:]), dtype=dtype)
+                out[start : start + n_rows] = result
+        return out
+
+    def _encode(self, batch):
+        return self._module().encoder(batch)
+
+    def _reconstruct(self, batch):
+        return self._module().decode(self._encode(batch))
+
+    def transform(self, X):
+        """Encode ``X`` into codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes, in the float dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        return self._batched(self._encode, X, X.dtype)
+
+    def inverse_transform(self, X):
+        """Decode codes back to input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The decoder's output (its mean, for a Bernoulli output).
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=_FLOAT_DTYPES)
+        if X.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but inverse_transform expects codes of "
+                f"width n_components={self.n_components}."
+            )
+        return self._batched(lambda z: self._module().decode(z), X, X.dtype)
+
+    def score_samples(self, X):
+        """Negative squared reconstruction error of each sample.
+
+        ``-sum_i (x_i - x_hat_i) ** 2`` with ``x_hat = inverse_transform(transform(x))``,
+        whatever the training loss, so that models trained with different losses can be
+        compared. Higher is better; low values flag samples unlike the training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        return self._batched(
+            lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
+        )
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: negative mean squared reconstruction error.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,18 @@
+"""scikit-learn's own estimator checks on every public estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skautoenc import AutoEncoder
+
+# Tiny networks and few epochs: the checks test the API contract, not model quality.
+TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
+
+ESTIMATORS = [
+    AutoEncoder(n_components=2, **TINY),
+    AutoEncoder(n_components=2, early_stopping=True, **TINY),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
