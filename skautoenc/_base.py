@@ -80,8 +80,9 @@ class ConvergenceMonitor(Callback):
     """Stops training on a plateau and refuses to go on when the loss diverges.
 
     Training stops once ``monitor`` has not improved by at least ``tol`` (relative
-    to its best value) for ``patience`` epochs in a row. With ``restore_best`` the
-    weights of the best epoch are put back when training ends. A non-finite
+    to the last value that did) for ``patience`` epochs in a row, as in
+    ``MLPRegressor``. With ``restore_best`` the weights of the epoch with the lowest
+    ``monitor`` are put back when training ends. A non-finite
     training or validation loss stops the fit with a :class:`FloatingPointError`.
     """
 
@@ -92,7 +93,8 @@ class ConvergenceMonitor(Callback):
         self.restore_best = restore_best
 
     def on_train_begin(self, net, **kwargs):
-        self.best_ = np.inf
+        self.best_ = np.inf  # lowest value seen: its weights are the ones restored
+        self.reference_ = np.inf  # last value that improved by at least tol
         self.misses_ = 0
         self.best_state_ = None
         self.converged_ = False
@@ -107,11 +109,15 @@ class ConvergenceMonitor(Callback):
                     "or scale the input (e.g. with StandardScaler or MinMaxScaler)."
                 )
         value = row[self.monitor]
-        if value < self.best_ - self.tol * abs(self.best_) or not np.isfinite(self.best_):
+        if value < self.best_:
             self.best_ = value
-            self.misses_ = 0
             if self.restore_best:
                 self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        if not np.isfinite(self.reference_) or value < self.reference_ - self.tol * abs(
+            self.reference_
+        ):
+            self.reference_ = value
+            self.misses_ = 0
             return
         self.misses_ += 1
         if self.misses_ >= self.patience:
@@ -128,6 +134,8 @@ class AutoEncoderNet(NeuralNet):
     and the loss is the reconstruction error of ``output`` against the clean input."""
 
     def get_dataset(self, X, y=None):
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
         return torch.utils.data.TensorDataset(X)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

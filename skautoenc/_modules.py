@@ -1,5 +1,6 @@
 """Torch modules shared by the skautoenc estimators."""
 
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -10,6 +11,24 @@ ACTIVATIONS = {
 }
 
 
+class Linear(nn.Linear):
+    """``nn.Linear`` whose evaluation-mode output for a row does not depend on the other rows.
+
+    Float32 matrix kernels may sum a row's products in an order that depends on where
+    the row sits in memory (the transposed-weight ``x @ W.T`` product of ``F.linear``
+    does, for small layers). In evaluation mode this layer multiplies by a contiguous
+    copy of ``W.T`` instead, whose kernels treat every row alike for a given number of
+    rows; the estimators also run inference in chunks of a fixed number of rows. Together
+    this makes ``transform`` of a sample independent of the batch it comes in, which
+    scikit-learn's invariance checks and reproducible pipelines rely on.
+    """
+
+    def forward(self, X):
+        if self.training:
+            return super().forward(X)
+        return torch.addmm(self.bias, X, self.weight.t().contiguous())
+
+
 def make_mlp(sizes, activation, last_activation="identity"):
     """Stack ``nn.Linear`` layers of the given ``sizes``.
 
@@ -18,7 +37,7 @@ def make_mlp(sizes, activation, last_activation="identity"):
     layers = []
     n_layers = len(sizes) - 1
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
+        layers.append(Linear(n_in, n_out))
         name = activation if i < n_layers - 1 else last_activation
         if name != "identity":
             layers.append(ACTIVATIONS[name]())

@@ -1,0 +1,186 @@
+"""AutoEncoder's own behaviour: quality, losses, training control, dtypes, seeds."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+
+from skautoenc import AutoEncoder
+
+
+def heldout_error(model, X):
+    return ((model.inverse_transform(model.transform(X)) - X) ** 2).sum(axis=1).mean()
+
+
+def test_default_autoencoder_beats_pca_on_digits(digits):
+    X_train, X_test, _, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae = AutoEncoder(n_components=16, random_state=0).fit(X_train)
+    pca = PCA(n_components=16).fit(X_train)
+    assert ae.loss_ == "bce"
+    assert heldout_error(ae, X_test) < heldout_error(pca, X_test)
+    # score is the negative mean squared reconstruction error
+    assert_allclose(ae.score(X_test), -heldout_error(ae, X_test), rtol=1e-5)
+
+
+def test_shapes_and_fitted_attributes(small_X):
+    ae = AutoEncoder(n_components=3, hidden_layer_sizes=(5, 4), max_iter=4, random_state=0)
+    codes = ae.fit_transform(small_X)
+    assert codes.shape == (40, 3)
+    assert ae.inverse_transform(codes).shape == (40, 6)
+    assert ae.score_samples(small_X).shape == (40,)
+    assert ae.n_iter_ == 4 == len(ae.loss_curve_)
+    assert ae.best_loss_ == min(ae.loss_curve_)
+    assert ae.n_features_in_ == 6
+    assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    sizes = [m.out_features for m in ae.net_.module_.modules() if hasattr(m, "out_features")]
+    assert sizes == [5, 4, 3, 4, 5, 6]  # hourglass: encoder, then mirrored decoder
+
+
+def test_loss_auto_picks_by_data_range(small_X):
+    assert AutoEncoder(max_iter=1).fit(small_X).loss_ == "bce"
+    assert AutoEncoder(max_iter=1).fit(small_X - 0.5).loss_ == "mse"
+    assert AutoEncoder(max_iter=1, loss="mse").fit(small_X).loss_ == "mse"
+    # a Bernoulli output lies in (0, 1), a linear output does not have to
+    recon = AutoEncoder(max_iter=1, random_state=0).fit(small_X)
+    out = recon.inverse_transform(np.full((3, 32), 50.0))
+    assert np.all((out >= 0) & (out <= 1))
+
+
+def test_bce_rejects_data_outside_unit_interval(small_X):
+    with pytest.raises(ValueError, match="MinMaxScaler"):
+        AutoEncoder(loss="bce", max_iter=1).fit(small_X * 2)
+
+
+def test_dtype_is_preserved(small_X):
+    for dtype in (np.float32, np.float64):
+        ae = AutoEncoder(n_components=2, max_iter=2, random_state=0).fit(small_X.astype(dtype))
+        assert ae.transform(small_X.astype(dtype)).dtype == dtype
+        assert ae.inverse_transform(ae.transform(small_X.astype(dtype))).dtype == dtype
+    int_X = (small_X * 10).astype(int)
+    assert AutoEncoder(max_iter=1).fit(int_X).transform(int_X).dtype == np.float64
+
+
+def test_same_seed_same_codes_other_seed_other_codes(small_X):
+    codes = [
+        AutoEncoder(n_components=2, max_iter=3, random_state=seed).fit_transform(small_X)
+        for seed in (0, 0, 1)
+    ]
+    assert_array_equal(codes[0], codes[1])
+    assert not np.allclose(codes[0], codes[2])
+
+
+def test_fit_does_not_touch_global_torch_seed(small_X):
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    AutoEncoder(max_iter=2, random_state=0).fit(small_X)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_early_stopping_halts_on_plateau_and_restores_best(digits):
+    X_train = digits[0]
+    ae = AutoEncoder(
+        n_components=8,
+        hidden_layer_sizes=(32,),
+        early_stopping=True,
+        n_iter_no_change=3,
+        tol=0.5,  # only large improvements count: a plateau comes early
+        max_iter=100,
+        random_state=0,
+    ).fit(X_train)
+    assert ae.n_iter_ < 100
+    assert len(ae.validation_scores_) == ae.n_iter_
+    assert ae.best_validation_score_ == max(ae.validation_scores_)
+    assert ae.best_loss_ is None
+    # the restored weights are those of the best epoch: recompute its validation loss
+    net = ae.net_
+    valid_ds = net.get_split_datasets(_as_tensor(X_train))[1]
+    valid = _as_tensor(X_train)[valid_ds.indices]
+    with __import__("torch").no_grad():
+        loss = net.get_loss(net.module_(valid), valid).item()
+    assert_allclose(-loss, ae.best_validation_score_, rtol=1e-5)
+
+
+def _as_tensor(X):
+    import torch
+
+    return torch.tensor(X, dtype=torch.float32)
+
+
+def test_plateau_of_training_loss_stops_without_warning(small_X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ae = AutoEncoder(max_iter=500, tol=0.5, n_iter_no_change=2, random_state=0).fit(small_X)
+    assert ae.n_iter_ < 500
+
+
+def test_max_iter_reached_warns(small_X):
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        AutoEncoder(max_iter=2, random_state=0).fit(small_X)
+
+
+def test_warm_start_continues_training(small_X):
+    ae = AutoEncoder(n_components=2, max_iter=5, warm_start=True, random_state=0)
+    ae.fit(small_X)
+    first_curve = list(ae.loss_curve_)
+    weights = [p.detach().clone() for p in ae.net_.module_.parameters()]
+    ae.fit(small_X)
+    assert ae.n_iter_ == 10
+    assert ae.loss_curve_[:5] == first_curve
+    # training went on from the previous weights: the loss picks up where it stopped
+    assert ae.loss_curve_[5] < first_curve[0]
+    assert any(
+        not np.allclose(a.numpy(), b.detach().numpy())
+        for a, b in zip(weights, ae.net_.module_.parameters())
+    )
+    cold = AutoEncoder(n_components=2, max_iter=5, random_state=0).fit(small_X)
+    cold.fit(small_X)
+    assert cold.n_iter_ == 5
+
+
+def test_warm_start_rejects_other_feature_count(small_X):
+    ae = AutoEncoder(max_iter=2, warm_start=True).fit(small_X)
+    with pytest.raises(ValueError, match="features"):
+        ae.fit(small_X[:, :4])
+    assert ae.n_features_in_ == 6
+
+
+def test_max_iter_zero_gives_initial_network(small_X):
+    ae = AutoEncoder(max_iter=0, random_state=0).fit(small_X)
+    assert ae.n_iter_ == 0 and ae.loss_curve_ == []
+    assert ae.transform(small_X).shape == (40, 32)
+
+
+def test_sgd_solver_and_alpha_train(small_X):
+    ae = AutoEncoder(solver="sgd", alpha=1e-3, learning_rate_init=0.01, max_iter=20)
+    ae.set_params(random_state=0).fit(small_X)
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+
+
+def test_divergence_is_reported(small_X):
+    ae = AutoEncoder(loss="mse", learning_rate_init=1e8, solver="sgd", max_iter=20)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        ae.fit(small_X * 1e3)
+    assert not hasattr(ae, "net_")
+
+
+def test_cuda_request_without_gpu_is_a_clear_error(small_X):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match="CUDA"):
+        AutoEncoder(device="cuda", max_iter=1).fit(small_X)
+    assert AutoEncoder(device="auto", max_iter=1).fit(small_X).device_ == "cpu"
+
+
+def test_verbose_prints_epoch_log(small_X, capsys):
+    AutoEncoder(max_iter=2, verbose=1).fit(small_X)
+    assert "train_loss" in capsys.readouterr().out
