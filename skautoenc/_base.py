@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from skorch.dataset import ValidSplit, unpack_data
+from skorch.dataset import ValidSplit
 
 from ._losses import ReconstructionLoss
 
@@ -274,6 +274,7 @@ class BaseAutoEncoder(
                 f"Maximum iterations ({self.max_iter}) reached and the optimization "
                 "hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         self.net_ = net
         self.device_ = device

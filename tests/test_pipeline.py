@@ -18,7 +18,12 @@ def test_grid_search_over_autoencoder_in_pipeline(digits):
     pipe = Pipeline(
         [
             ("scale", MinMaxScaler()),
-            ("ae", AutoEncoder(hidden_layer_sizes=(64,), max_iter=30, batch_size=32, random_state=0)),
+            (
+                "ae",
+                AutoEncoder(
+                    hidden_layer_sizes=(64,), max_iter=30, batch_size=32, random_state=0
+                ),
+            ),
             ("clf", LogisticRegression(max_iter=500)),
         ]
     )
