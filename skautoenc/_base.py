@@ -35,7 +35,7 @@ from ._losses import ReconstructionLoss
 #: this size: every row then goes through matrix products of the same shape, so a
 #: sample's codes do not depend on which other samples share its call (float32 matrix
 #: kernels may sum in a different order for a different number of rows).
-INFERENCE_BATCH_SIZE = 256
+INFERENCE_BATCH_SIZE = 1024
 
 _FLOAT_DTYPES = [np.float64, np.float32]
 

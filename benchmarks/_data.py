@@ -1,0 +1,117 @@
+"""Data and measurement helpers shared by the benchmark scripts."""
+
+import gzip
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _read_idx(path):
+    with gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb") as f:
+        data = f.read()
+    n_dims = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
+
+
+def load_mnist(path):
+    """The MNIST idx images and labels in folder ``path``: X (n, 784) in [0, 1], y."""
+    path = Path(path)
+    images = next(p for p in sorted(path.iterdir()) if "images-idx3" in p.name)
+    labels = next(p for p in sorted(path.iterdir()) if "labels-idx1" in p.name)
+    X = _read_idx(images).reshape(-1, 28 * 28).astype(np.float64) / 255.0
+    return X, _read_idx(labels).astype(np.int64)
+
+
+def load_dataset(path=None, n_train=8000, n_test=2000, random_state=0):
+    """X_train, X_test, y_train, y_test scaled to [0, 1], and the data's name.
+
+    MNIST from the idx files in ``path`` (an 8,000 / 2,000 split of the 10,000 test
+    images by default); scikit-learn's digits (75 / 25 split) when ``path`` is None.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if path is None:
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        X = X / 16.0
+        split = train_test_split(X, y, test_size=0.25, random_state=random_state, stratify=y)
+        return (*split, "digits")
+    X, y = load_mnist(path)
+    split = train_test_split(
+        X, y, train_size=n_train, test_size=n_test, random_state=random_state, stratify=y
+    )
+    return (*split, "mnist")
+
+
+def machine():
+    """A short description of where the benchmark ran."""
+    import torch
+
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def format_table(rows):
+    """Rows (dicts with the same keys) as an aligned text table."""
+    columns = list(rows[0])
+
+    def cell(value):
+        if isinstance(value, float):
+            return "-" if np.isnan(value) else f"{value:.4g}"
+        return str(value)
+
+    cells = [[cell(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def write_json(path, payload):
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(payload, indent=2, default=float))
+        print(f"wrote {path}")
+
+
+class PeakRSS:
+    """Peak resident memory growth of this process inside a ``with`` block, in bytes.
+
+    Linux only: resets the kernel's high-water mark (``/proc/self/clear_refs``) on entry
+    and reads ``VmHWM`` on exit. ``extra`` is None where that is not possible.
+    """
+
+    @staticmethod
+    def _status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        raise OSError(field)
+
+    def __enter__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.start = self._status("VmRSS")
+        except OSError:
+            self.start = None
+        return self
+
+    def __exit__(self, *exc):
+        self.extra = None if self.start is None else self._status("VmHWM") - self.start
+        return False

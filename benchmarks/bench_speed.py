@@ -1,0 +1,267 @@
+"""Is ``AutoEncoder`` as fast as the torch loop you would write yourself?
+
+Same network (n_features-256-32-256-n_features, ReLU, sigmoid output, Adam 1e-3, batch
+128), same data, same epochs, one process, contenders run in alternation, medians
+reported. Also ``transform`` throughput against a plain ``no_grad`` encoder pass, and the
+peak extra memory of ``fit`` and ``transform`` relative to X's float64 size.
+
+    python benchmarks/bench_speed.py --data ../shared/data/mnist --out results/speed.json
+"""
+
+import argparse
+import gc
+import json
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+from _data import PeakRSS, format_table, load_dataset, machine, write_json
+from sklearn.exceptions import ConvergenceWarning
+from torch import nn
+
+from skautoenc import AutoEncoder
+
+HIDDEN, CODE, BATCH, LR = 256, 32, 128, 1e-3
+
+
+def torch_autoencoder(n_features):
+    encoder = nn.Sequential(nn.Linear(n_features, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CODE))
+    decoder = nn.Sequential(nn.Linear(CODE, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_features))
+    return encoder, decoder
+
+
+def fit_plain_torch(X, epochs):
+    """The reference: tensors in memory, randperm batches, BCE on logits."""
+    torch.manual_seed(0)
+    encoder, decoder = torch_autoencoder(X.shape[1])
+    params = [*encoder.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(params, lr=LR)
+    X_t = torch.tensor(X, dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    for _ in range(epochs):
+        order = torch.randperm(len(X_t))
+        for start in range(0, len(X_t), BATCH):
+            batch = X_t[order[start : start + BATCH]]
+            optimizer.zero_grad()
+            loss = loss_fn(decoder(encoder(batch)), batch).sum(dim=1).mean()
+            loss.backward()
+            optimizer.step()
+    return encoder
+
+
+def fit_skautoenc(X, epochs):
+    ae = AutoEncoder(
+        n_components=CODE,
+        hidden_layer_sizes=(HIDDEN,),
+        loss="bce",
+        learning_rate_init=LR,
+        batch_size=BATCH,
+        max_iter=epochs,
+        n_iter_no_change=epochs + 1,  # run every epoch, as the others do
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return ae.fit(X)
+
+
+def fit_skorch(X, epochs):
+    from skorch import NeuralNetRegressor
+
+    torch.manual_seed(0)
+    encoder, decoder = torch_autoencoder(X.shape[1])
+    net = NeuralNetRegressor(
+        nn.Sequential(encoder, decoder, nn.Sigmoid()),
+        optimizer=torch.optim.Adam,
+        lr=LR,
+        batch_size=BATCH,
+        max_epochs=epochs,
+        verbose=0,
+    )  # otherwise skorch's defaults: MSELoss, DataLoader, ValidSplit(5), default callbacks
+    X32 = X.astype(np.float32)
+    return net.fit(X32, X32)
+
+
+def fit_mlp(X, epochs):
+    from sklearn.neural_network import MLPRegressor
+
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(HIDDEN, CODE, HIDDEN),
+        learning_rate_init=LR,
+        batch_size=BATCH,
+        max_iter=epochs,
+        n_iter_no_change=epochs + 1,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return mlp.fit(X, X)
+
+
+def fit_pyod(X, epochs):
+    from pyod.models.auto_encoder import AutoEncoder as PyodAutoEncoder
+
+    model = PyodAutoEncoder(
+        hidden_neuron_list=[HIDDEN, CODE, HIDDEN],
+        epoch_num=epochs,
+        batch_size=BATCH,
+        lr=LR,
+        verbose=0,
+    )
+    return model.fit(X)
+
+
+def contenders():
+    found = {
+        "plain torch loop": fit_plain_torch,
+        "skautoenc AutoEncoder": fit_skautoenc,
+        "skorch NeuralNetRegressor": fit_skorch,
+        "sklearn MLPRegressor": fit_mlp,
+    }
+    try:
+        import pyod  # noqa: F401
+
+        found["pyod AutoEncoder"] = fit_pyod
+    except ImportError:
+        print("pyod is not installed: its row is left out")
+    return found
+
+
+def timed(fn, *args):
+    gc.collect()
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
+
+
+def bench_fit(X, epochs, repeats):
+    fits = contenders()
+    times = {name: [] for name in fits}
+    for _ in range(repeats):  # alternate: every contender once per round
+        for name, fn in fits.items():
+            times[name].append(timed(fn, X, epochs)[0])
+    reference = statistics.median(times["plain torch loop"])
+    rows = []
+    for name, values in times.items():
+        median = statistics.median(values)
+        rows.append(
+            {
+                "fit": name,
+                "median s": median,
+                "samples/s": len(X) * epochs / median,
+                "throughput vs torch": reference / median,
+            }
+        )
+    return rows
+
+
+def bench_transform(X, repeats):
+    ae = fit_skautoenc(X, 1)
+    encoder = ae.net_.module_.encoder
+    encoder_plain = torch_autoencoder(X.shape[1])[0]
+    encoder_plain.load_state_dict(
+        {k: v for k, v in ae.net_.module_.encoder.state_dict().items()}
+    )
+    encoder.eval()
+
+    def plain(X):
+        with torch.no_grad():
+            return encoder_plain(torch.tensor(X, dtype=torch.float32)).numpy()
+
+    times = {"plain torch no_grad encoder": [], "skautoenc transform": []}
+    for _ in range(repeats * 3):
+        times["plain torch no_grad encoder"].append(timed(plain, X)[0])
+        times["skautoenc transform"].append(timed(ae.transform, X)[0])
+    reference = statistics.median(times["plain torch no_grad encoder"])
+    return [
+        {
+            "transform": name,
+            "median s": statistics.median(v),
+            "samples/s": len(X) / statistics.median(v),
+            "throughput vs torch": reference / statistics.median(v),
+        }
+        for name, v in times.items()
+    ]
+
+
+def memory_probe(kind, data, n_train, epochs, factor):
+    """Run in a fresh process: the extra peak RSS of one ``fit`` or ``transform``."""
+    X = load_dataset(data, n_train=n_train)[0]
+    X = np.tile(X, (factor, 1))
+    ae = fit_skautoenc(X[:256], 1)  # warm up torch's allocator and kernels
+    ae.transform(X[:256])
+    with PeakRSS() as peak:
+        if kind == "fit":
+            fit_skautoenc(X, epochs)
+        else:
+            ae.transform(X)
+    print(json.dumps({"extra": peak.extra, "n_rows": len(X), "x_bytes": X.nbytes}))
+
+
+def bench_memory(args):
+    """Each measurement in a fresh process, so freed memory of earlier steps cannot hide it."""
+    import subprocess
+    import sys
+
+    rows = []
+    for kind, factor in (("fit", 1), ("transform", 1), ("transform", 4)):
+        command = [sys.executable, __file__, "--memory-probe", kind, "--factor", str(factor)]
+        command += ["--epochs", str(args.epochs), "--n-train", str(args.n_train)]
+        command += ["--data", args.data] if args.data else []
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        probe = json.loads(out.strip().splitlines()[-1])
+        row = {
+            "memory": f"{kind} ({probe['n_rows']} rows)",
+            "extra peak MiB": _mib(probe["extra"]),
+            "X float64 MiB": _mib(probe["x_bytes"]),
+        }
+        row["ratio to X"] = row["extra peak MiB"] / row["X float64 MiB"]
+        if kind == "transform":
+            row["output MiB"] = _mib(probe["n_rows"] * CODE * 8)
+        rows.append(row)
+    return rows
+
+
+def _mib(n_bytes):
+    return float("nan") if n_bytes is None else n_bytes / 2**20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder with the MNIST idx files (default: digits)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--n-train", type=int, default=8000)
+    parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--memory-probe", choices=["fit", "transform"], help=argparse.SUPPRESS)
+    parser.add_argument("--factor", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_probe:
+        return memory_probe(args.memory_probe, args.data, args.n_train, args.epochs, args.factor)
+
+    X, _, _, _, name = load_dataset(args.data, n_train=args.n_train)
+    print(f"data: {name}, X {X.shape}; epochs {args.epochs}; repeats {args.repeats}")
+    fit_rows = bench_fit(X, args.epochs, args.repeats)
+    print(format_table(fit_rows), end="\n\n")
+    transform_rows = bench_transform(X, args.repeats)
+    print(format_table(transform_rows), end="\n\n")
+    memory_rows = bench_memory(args)
+    print(format_table([{k: r.get(k, float("nan")) for k in memory_rows[-1]} for r in memory_rows]))
+    write_json(
+        args.out,
+        {
+            "machine": machine(),
+            "data": name,
+            "shape": list(X.shape),
+            "epochs": args.epochs,
+            "fit": fit_rows,
+            "transform": transform_rows,
+            "memory": memory_rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
