@@ -168,6 +168,18 @@ def test_zero_noise_trains_a_plain_autoencoder():
     np.testing.assert_array_equal(dae.transform(X), ae.transform(X))
 
 
+def test_warm_start_keeps_the_corruption_of_the_first_fit():
+    X = np.random.RandomState(0).uniform(size=(50, 6))
+    dae = DenoisingAutoEncoder(
+        n_components=3, noise="masking", noise_level=0.2, loss="mse", max_iter=2, warm_start=True
+    ).fit(X)
+    corruption, bounds = dae.net_.corruption, dae.noise_bounds_
+    dae.set_params(noise_level=0.6).fit(X * 2)  # data outside [0, 1] now
+    assert dae.n_iter_ == 4
+    assert dae.net_.corruption.noise_level == corruption.noise_level == 0.2
+    np.testing.assert_array_equal(dae.noise_bounds_, bounds)
+
+
 def test_inference_is_deterministic_and_sees_clean_input():
     X = np.random.RandomState(0).uniform(size=(50, 6))
     dae = DenoisingAutoEncoder(n_components=3, noise_level=0.5, max_iter=3, random_state=0)
