@@ -1,7 +1,9 @@
 """skautoenc: autoencoders as scikit-learn estimators, on PyTorch and skorch."""
 
 from ._autoencoder import AutoEncoder
+from ._denoising import DenoisingAutoEncoder
+from ._sparse import SparseAutoEncoder
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoEncoder", "__version__"]
+__all__ = ["AutoEncoder", "DenoisingAutoEncoder", "SparseAutoEncoder", "__version__"]

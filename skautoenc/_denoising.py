@@ -1,0 +1,256 @@
+"""The denoising autoencoder: trained to reconstruct clean input from a corrupted copy."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.dataset import unpack_data
+
+from ._autoencoder import AutoEncoder
+from ._base import AutoEncoderNet
+from ._corruption import FRACTION_NOISE_TYPES, NOISE_TYPES, Corruption
+
+
+class _DenoisingNet(AutoEncoderNet):
+    """Corrupts the input of every training minibatch; the target stays clean.
+
+    Fresh noise is drawn for each minibatch of each epoch. Validation (early
+    stopping) and inference see clean input.
+    """
+
+    def __init__(self, *args, corruption=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.corruption = corruption
+
+    def train_step_single(self, batch, **fit_params):
+        Xi, yi = unpack_data(batch)
+        return super().train_step_single((self.corruption(Xi), yi), **fit_params)
+
+
+class DenoisingAutoEncoder(AutoEncoder):
+    """Denoising autoencoder: learns to reconstruct clean input from a corrupted copy.
+
+    During training every minibatch ``x`` is corrupted into ``x~`` (fresh noise for
+    each minibatch of each epoch) and the network is trained to reproduce the clean
+    ``x`` from ``x~``: it minimises ``mean_i L(x_i, g(f(x~_i)))``, with ``L`` the
+    reconstruction loss summed over features (see ``loss``), ``f`` the encoder and
+    ``g`` the decoder. To undo the corruption, the codes must capture the structure
+    of the data rather than copy the input, so the learnt features are more robust.
+    Corruption happens only while training: :meth:`transform`,
+    :meth:`inverse_transform`, :meth:`score`, :meth:`score_samples` and the
+    validation loss of early stopping all see the input as it is. To denoise data,
+    use ``inverse_transform(transform(X_noisy))``.
+
+    The network and its training are those of :class:`AutoEncoder`.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Width of the code layer: the number of features :meth:`transform` returns.
+        Larger than ``n_features`` is allowed (an overcomplete code).
+    hidden_layer_sizes : array-like of int or int, default=(256,)
+        Widths of the encoder's hidden layers, from the input towards the code. The
+        decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.
+    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+        How the training input is corrupted; each entry is corrupted independently:
+
+        - ``"gaussian"``: ``N(0, noise_level ** 2)`` noise is added to every entry;
+          for data in [0, 1] the result is clipped to [0, 1] unless ``clip=False``.
+        - ``"masking"``: with probability ``noise_level``, an entry is set to 0.
+        - ``"salt_and_pepper"``: with probability ``noise_level``, an entry is
+          replaced by its feature's low or high value (see ``noise_bounds_``), with
+          probability 1/2 each.
+    noise_level : float, default=0.3
+        Amount of corruption: the standard deviation of the noise for
+        ``"gaussian"`` (in the units of the data), the expected fraction of
+        corrupted entries, in [0, 1], for ``"masking"`` and ``"salt_and_pepper"``.
+        ``0`` trains a plain autoencoder. The default suits data scaled to [0, 1]
+        (or standardised): since gaussian noise is in the units of the data, scale
+        the data first.
+    clip : bool, default=True
+        With ``noise="gaussian"`` and training data in [0, 1], clip the corrupted
+        input to [0, 1], so that it stays a valid input. Ignored otherwise.
+    loss : {"auto", "bce", "mse"}, default="auto"
+        Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,
+        for data in [0, 1] (e.g. pixel intensities after ``MinMaxScaler``).
+        ``"mse"``: squared error with a linear output. ``"auto"`` picks ``"bce"`` when
+        the training data lies in [0, 1] and ``"mse"`` otherwise.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+    alpha : float, default=0.0
+        L2 penalty on the weights (not the biases), applied as weight decay.
+    batch_size : int, default=128
+        Minibatch size.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data). ``0`` returns the
+        network as initialised.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when the
+        validation loss (the reconstruction loss of clean input) has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs; the weights of the best epoch are
+        restored. Without early stopping, training stops when the training loss
+        plateaus in the same sense.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Relative improvement of the monitored loss that counts as progress.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimiser state) for ``max_iter``
+        more epochs on the next call to ``fit``, instead of starting afresh. The
+        architecture, the optimiser settings and the corruption (``noise``,
+        ``noise_level``, ``clip``, ``noise_bounds_``) of the first fit are kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, the validation split and the
+        corruption. The global torch seed is neither used nor changed.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and infer. ``"auto"`` uses CUDA when available.
+    verbose : int, default=0
+        Print a line per epoch (skorch's ``PrintLog``) when positive.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module and
+        ``net_.corruption`` the corruption applied to training minibatches.
+    loss_ : {"bce", "mse"}
+        The reconstruction loss used.
+    noise_bounds_ : ndarray of shape (2, n_features_in_)
+        Per-feature low (row 0) and high (row 1) values of the corruption: 0 and 1
+        when the training data lies in [0, 1], otherwise each feature's minimum and
+        maximum on the training data. Salt-and-pepper noise writes these values;
+        clipped gaussian noise is clipped to them.
+    n_iter_ : int
+        Number of epochs run (over all warm starts).
+    loss_curve_ : list of float
+        Training loss (on corrupted input) at each epoch.
+    best_loss_ : float or None
+        Lowest training loss; ``None`` with early stopping.
+    validation_scores_ : list of float
+        Negative validation loss (on clean input) at each epoch. Only with early
+        stopping.
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with early stopping.
+    device_ : str
+        The device used.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    AutoEncoder : The same network trained on clean input.
+    SparseAutoEncoder : Regularises the codes with a sparsity penalty instead.
+
+    References
+    ----------
+    P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting and composing
+    robust features with denoising autoencoders", ICML 2008.
+
+    P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol, "Stacked
+    denoising autoencoders: learning useful representations in a deep network with a
+    local denoising criterion", JMLR 11, 3371-3408, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skautoenc import DenoisingAutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> dae = DenoisingAutoEncoder(n_components=16, noise="gaussian", noise_level=0.3,
+    ...                            max_iter=5, random_state=0).fit(X)
+    >>> rng = np.random.default_rng(0)
+    >>> X_noisy = np.clip(X + rng.normal(scale=0.3, size=X.shape), 0, 1)
+    >>> X_denoised = dae.inverse_transform(dae.transform(X_noisy))
+    >>> X_denoised.shape
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **AutoEncoder._parameter_constraints,
+        "noise": [StrOptions(set(NOISE_TYPES))],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "clip": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(256,),
+        noise="gaussian",
+        noise_level=0.3,
+        clip=True,
+        loss="auto",
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size=128,
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            loss=loss,
+            activation=activation,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+        self.clip = clip
+
+    def _check_training_data(self, X):
+        if self.noise in FRACTION_NOISE_TYPES and self.noise_level > 1:
+            raise ValueError(
+                f"noise_level is the fraction of corrupted entries for noise={self.noise!r}, "
+                f"so it must lie in [0, 1]; got {self.noise_level}."
+            )
+        super()._check_training_data(X)
+        if self.warm_start and hasattr(self, "net_"):
+            return  # the corruption of the first fit is kept
+        if np.all((X >= 0) & (X <= 1)):
+            low, high = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        else:
+            low, high = X.min(axis=0), X.max(axis=0)
+        self.noise_bounds_ = np.stack([low, high]).astype(X.dtype, copy=False)
+
+    def _net_params(self):
+        # The bounds are exactly 0 and 1 for every feature iff the data lies in [0, 1].
+        unit_interval = bool(np.all(self.noise_bounds_ == [[0], [1]]))
+        corruption = Corruption(
+            self.noise,
+            self.noise_level,
+            low=self.noise_bounds_[0],
+            high=self.noise_bounds_[1],
+            clip=self.clip and self.noise == "gaussian" and unit_interval,
+        )
+        return {**super()._net_params(), "corruption": corruption}
+
+    _net_class = _DenoisingNet

@@ -1,0 +1,248 @@
+"""The sparse autoencoder: a KL penalty keeps the mean activation of each code unit low."""
+
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from ._autoencoder import AutoEncoder
+from ._base import AutoEncoderNet
+from ._losses import sparsity_penalty
+from ._modules import HourglassMLP
+
+
+class _SparseNet(AutoEncoderNet):
+    """Adds ``sparsity_weight * sparsity_penalty(codes)`` to the reconstruction loss.
+
+    The penalty uses the mean activation of each code unit over the current
+    minibatch, in training and in validation alike.
+    """
+
+    def __init__(self, *args, sparsity_target=0.05, sparsity_weight=3.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        codes, _ = y_pred
+        reconstruction = super().get_loss(y_pred, y_true, X=X, training=training)
+        if self.sparsity_weight == 0:
+            return reconstruction
+        penalty = sparsity_penalty(codes, self.sparsity_target)
+        return reconstruction + self.sparsity_weight * penalty
+
+
+class SparseAutoEncoder(AutoEncoder):
+    r"""Sparse autoencoder: codes in (0, 1) whose units are rarely active.
+
+    The code layer uses a sigmoid, so code ``j`` of a sample is an activation
+    ``f_j(x)`` in (0, 1). Training minimises, on each minibatch of ``N`` samples,
+
+    .. math::
+
+        E = \frac{1}{N} \sum_{i=1}^N L(x_i, y_i)
+            + \beta \sum_{j=1}^{n\_components} \mathrm{KL}(\rho \,\|\, \hat\rho_j),
+        \qquad \hat\rho_j = \frac{1}{N} \sum_{i=1}^N f_j(x_i),
+
+    .. math::
+
+        \mathrm{KL}(\rho \,\|\, \hat\rho) = \rho \log \frac{\rho}{\hat\rho}
+            + (1 - \rho) \log \frac{1 - \rho}{1 - \hat\rho},
+
+    where ``y_i`` is the reconstruction of ``x_i``, ``rho`` is ``sparsity_target`` and
+    ``beta`` is ``sparsity_weight``. The reconstruction loss ``L`` is **summed over the
+    features** and **averaged over the samples** of the minibatch: for ``loss="mse"``,
+    ``L(x, y) = ||x - y||^2``, and for ``loss="bce"`` the Bernoulli cross-entropy
+    summed over features. This scaling fixes the meaning of ``beta``: it weighs the
+    penalty against the reconstruction error of one sample. (Ng's notes use
+    ``1/2 ||x - y||^2``, so their ``beta`` corresponds to ``2 beta`` here.) ``rho_hat``
+    is clamped to ``[1e-6, 1 - 1e-6]`` so that the penalty stays finite.
+
+    The penalty drives the average activation of every code unit towards ``rho``, so
+    that each unit responds to few samples. This makes overcomplete codes
+    (``n_components`` larger than the number of features) useful: sparsity, not a
+    bottleneck, keeps the network from learning the identity.
+
+    The network and its training are otherwise those of :class:`AutoEncoder`.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Number of code units: the number of features :meth:`transform` returns.
+        Larger than ``n_features`` is allowed (an overcomplete code).
+    hidden_layer_sizes : array-like of int or int, default=(256,)
+        Widths of the encoder's hidden layers, from the input towards the code. The
+        decoder uses them in reverse order. ``()`` gives the classic single-layer
+        sparse autoencoder.
+    sparsity_target : float, default=0.05
+        ``rho``, the desired mean activation of each code unit, in (0, 1).
+    sparsity_weight : float, default=3.0
+        ``beta``, the weight of the sparsity penalty (see the objective above).
+        ``0`` trains an autoencoder with a sigmoid code layer and no penalty.
+    loss : {"auto", "bce", "mse"}, default="auto"
+        Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,
+        for data in [0, 1] (e.g. pixel intensities after ``MinMaxScaler``).
+        ``"mse"``: squared error with a linear output. ``"auto"`` picks ``"bce"`` when
+        the training data lies in [0, 1] and ``"mse"`` otherwise.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers (the code layer always uses a sigmoid).
+    solver : {"adam", "sgd"}, default="adam"
+        Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+    alpha : float, default=0.0
+        L2 penalty on the weights (not the biases), applied as weight decay.
+    batch_size : int, default=128
+        Minibatch size. ``rho_hat`` is estimated on each minibatch, so very small
+        batches give a noisy penalty.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data). ``0`` returns the
+        network as initialised.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when the
+        validation loss (the objective ``E`` on the held-out data) has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs; the weights of the best epoch are
+        restored. Without early stopping, training stops when the training loss
+        plateaus in the same sense.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Relative improvement of the monitored loss that counts as progress.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimiser state) for ``max_iter``
+        more epochs on the next call to ``fit``, instead of starting afresh. The
+        architecture, the optimiser settings and the objective (``sparsity_target``,
+        ``sparsity_weight``) of the first fit are kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split. The global
+        torch seed is neither used nor changed.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and infer. ``"auto"`` uses CUDA when available.
+    verbose : int, default=0
+        Print a line per epoch (skorch's ``PrintLog``) when positive.
+
+    Attributes
+    ----------
+    mean_activation_ : ndarray of shape (n_components,)
+        Mean activation of each code unit on the training data, after training: the
+        sparsity obtained, to compare with ``sparsity_target``.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+    loss_ : {"bce", "mse"}
+        The reconstruction loss used.
+    n_iter_ : int
+        Number of epochs run (over all warm starts).
+    loss_curve_ : list of float
+        Training objective ``E`` (reconstruction plus penalty) at each epoch.
+    best_loss_ : float or None
+        Lowest training objective; ``None`` with early stopping.
+    validation_scores_ : list of float
+        Negative validation objective at each epoch. Only with early stopping.
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with early stopping.
+    device_ : str
+        The device used.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    AutoEncoder : The same network without the sparsity penalty and with linear codes.
+    DenoisingAutoEncoder : Regularises by corrupting the input instead.
+    sklearn.decomposition.DictionaryLearning : Sparse codes by optimisation, linear
+        decoder.
+
+    References
+    ----------
+    A. Ng, "Sparse autoencoder", CS294A lecture notes, Stanford University, 2011.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skautoenc import SparseAutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> sae = SparseAutoEncoder(n_components=100, hidden_layer_sizes=(),
+    ...                         max_iter=5, random_state=0)
+    >>> codes = sae.fit_transform(X)
+    >>> codes.shape
+    (1797, 100)
+    >>> sae.mean_activation_.shape
+    (100,)
+    """
+
+    _parameter_constraints: dict = {
+        **AutoEncoder._parameter_constraints,
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _net_class = _SparseNet
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(256,),
+        sparsity_target=0.05,
+        sparsity_weight=3.0,
+        loss="auto",
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size=128,
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            loss=loss,
+            activation=activation,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+        )
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+
+    def _make_module(self, n_features):
+        return HourglassMLP(
+            n_features,
+            self.n_components,
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            activation=self.activation,
+            code_activation="logistic",
+            output_activation="logistic" if self.loss_ == "bce" else "identity",
+        )
+
+    def _net_params(self):
+        return {
+            **super()._net_params(),
+            "sparsity_target": self.sparsity_target,
+            "sparsity_weight": self.sparsity_weight,
+        }
+
+    def _fit(self, X, reuse):
+        super()._fit(X, reuse)
+        self.mean_activation_ = self._batched(self._encode, X, X.dtype).mean(axis=0)
