@@ -15,12 +15,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ._autoencoder import AutoEncoder
+from ._denoising import DenoisingAutoEncoder
+from ._sparse import SparseAutoEncoder
 
 
 def demo_models(n_components, random_state):
     """The models the demo compares, by display name (each with default settings)."""
     return {
         "AutoEncoder": AutoEncoder(n_components, random_state=random_state),
+        "DenoisingAutoEncoder": DenoisingAutoEncoder(n_components, random_state=random_state),
+        "SparseAutoEncoder": SparseAutoEncoder(n_components, random_state=random_state),
     }
 
 
