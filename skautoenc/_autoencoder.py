@@ -1,9 +1,8 @@
 """The feature-extraction autoencoder."""
 
-import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseAutoEncoder
+from ._base import BaseAutoEncoder, in_unit_interval, value_range
 from ._modules import HourglassMLP
 
 
@@ -13,15 +12,16 @@ def resolve_reconstruction_loss(loss, X, previous=None):
     ``"auto"`` means ``"bce"`` when every value of ``X`` lies in [0, 1] and
     ``"mse"`` otherwise. On a warm start, ``previous`` (the fitted loss) is kept.
     """
-    in_unit_interval = bool(np.all((X >= 0) & (X <= 1)))
+    unit = in_unit_interval(X)
     if previous is not None:
         loss = previous
     elif loss == "auto":
-        loss = "bce" if in_unit_interval else "mse"
-    if loss == "bce" and not in_unit_interval:
+        loss = "bce" if unit else "mse"
+    if loss == "bce" and not unit:
+        low, high = value_range(X)
         raise ValueError(
             "The Bernoulli cross-entropy loss (loss='bce') needs data in [0, 1], but X "
-            f"ranges over [{X.min():.4g}, {X.max():.4g}]. Scale it with "
+            f"ranges over [{low:.4g}, {high:.4g}]. Scale it with "
             "sklearn.preprocessing.MinMaxScaler, or use loss='mse'."
         )
     return loss
@@ -176,8 +176,8 @@ class AutoEncoder(BaseAutoEncoder):
         self.device = device
         self.verbose = verbose
 
-    def _check_training_data(self, X):
-        previous = getattr(self, "loss_", None) if self.warm_start else None
+    def _check_training_data(self, X, reuse):
+        previous = self.loss_ if reuse else None
         self.loss_ = resolve_reconstruction_loss(self.loss, X, previous)
 
     def _make_module(self, n_features):

@@ -13,6 +13,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -40,14 +41,61 @@ INFERENCE_BATCH_SIZE = 1024
 _FLOAT_DTYPES = [np.float64, np.float32]
 
 
-class TensorBatchIterator:
-    """Minibatches sliced from one in-memory tensor.
+def value_range(X):
+    """``(min, max)`` of a dense array or a sparse matrix (implicit zeros included)."""
+    if sp.issparse(X):
+        values = X.data
+        if X.nnz < np.prod(X.shape):
+            values = np.append(values, 0)
+        return float(values.min()), float(values.max())
+    return float(X.min()), float(X.max())
 
-    skorch's default ``DataLoader`` fetches and collates every sample on its own;
-    for data that already sits in one tensor that is the slowest part of an epoch.
-    This iterator indexes the tensor once per batch instead. Shuffling draws from
-    torch's global generator, which the estimators seed inside a forked RNG.
-    Each batch is ``(X_batch, X_batch)``: the target of an autoencoder is its input.
+
+def in_unit_interval(X):
+    """Whether every value of ``X`` (dense or sparse) lies in [0, 1]."""
+    low, high = value_range(X)
+    return low >= 0 and high <= 1
+
+
+class RowDataset(torch.utils.data.Dataset):
+    """The rows of a dense array, a memory map, a sparse matrix or a tensor.
+
+    Rows become float32 tensors one batch at a time (:meth:`rows`), so a fit never
+    holds a converted copy of the whole data: a ``numpy.memmap`` is read batch by
+    batch and a scipy sparse matrix is densified batch by batch.
+    """
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):
+        return self.rows(slice(i, i + 1))[0]
+
+    def rows(self, index):
+        """Rows ``index`` (a slice or an integer tensor) as a float32 tensor."""
+        if torch.is_tensor(self.X):
+            return self.X[index]
+        if torch.is_tensor(index):
+            # reading rows in order is much faster from a memory map, and the order of
+            # the samples inside a minibatch does not change its gradient
+            index = np.sort(index.numpy())
+        batch = self.X[index]
+        if sp.issparse(batch):
+            batch = batch.toarray()
+        return torch.from_numpy(np.array(batch, dtype=np.float32))
+
+
+class TensorBatchIterator:
+    """Minibatches of a :class:`RowDataset` (or a ``Subset`` of one), sliced per batch.
+
+    skorch's default ``DataLoader`` fetches and collates every sample on its own; for
+    data that sits in one array that is the slowest part of an epoch. This iterator
+    indexes the array once per batch instead. Shuffling draws from torch's global
+    generator, which the estimators seed inside a forked RNG. Each batch is
+    ``(X_batch, X_batch)``: the target of an autoencoder is its input.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False):
@@ -55,24 +103,25 @@ class TensorBatchIterator:
         self.batch_size = batch_size
         self.shuffle = shuffle
 
-    def _tensor(self):
-        if isinstance(self.dataset, torch.utils.data.Subset):
-            indices = torch.as_tensor(self.dataset.indices, dtype=torch.long)
-            return self.dataset.dataset.tensors[0][indices]
-        return self.dataset.tensors[0]
-
     def __len__(self):
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
-        X = self._tensor()
-        n_samples = len(X)
+        dataset, subset = self.dataset, None
+        if isinstance(dataset, torch.utils.data.Subset):
+            dataset, subset = dataset.dataset, torch.as_tensor(dataset.indices)
+        n_samples = len(self.dataset)
         order = torch.randperm(n_samples) if self.shuffle else None
         for start in range(0, n_samples, self.batch_size):
-            if order is None:
-                batch = X[start : start + self.batch_size]
+            if order is None and subset is None:
+                index = slice(start, start + self.batch_size)
             else:
-                batch = X[order[start : start + self.batch_size]]
+                index = order[start : start + self.batch_size] if order is not None else None
+                if subset is not None:
+                    index = subset[start : start + self.batch_size] if index is None else (
+                        subset[index]
+                    )
+            batch = dataset.rows(index)
             yield batch, batch
 
 
@@ -108,6 +157,8 @@ class ConvergenceMonitor(Callback):
                     f"{len(net.history)}: training diverged. Lower learning_rate_init, "
                     "or scale the input (e.g. with StandardScaler or MinMaxScaler)."
                 )
+        if self.monitor not in row:  # partial_fit holds out no validation data
+            return
         value = row[self.monitor]
         if value < self.best_:
             self.best_ = value
@@ -136,7 +187,7 @@ class AutoEncoderNet(NeuralNet):
     def get_dataset(self, X, y=None):
         if isinstance(X, torch.utils.data.Dataset):
             return X
-        return torch.utils.data.TensorDataset(X)
+        return RowDataset(X)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         codes, output = y_pred
@@ -181,8 +232,12 @@ class BaseAutoEncoder(
         """Extra keyword arguments for the skorch net (criterion, etc.)."""
         return {}
 
-    def _check_training_data(self, X):
-        """Check ``X`` against the objective; set data-dependent fitted attributes."""
+    def _check_training_data(self, X, reuse):
+        """Check ``X`` against the objective; set data-dependent fitted attributes.
+
+        ``reuse`` is True when training continues a fitted net (warm start or
+        ``partial_fit``): settings taken from the first fit's data must then be kept.
+        """
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -191,8 +246,9 @@ class BaseAutoEncoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A scipy sparse matrix or a ``numpy.memmap`` is converted to
+            float32 one minibatch at a time, never as a whole.
         y : None
             Ignored; present for API consistency.
 
@@ -201,13 +257,44 @@ class BaseAutoEncoder(
         self : object
             The fitted estimator.
         """
-        # A failed fit must leave a previously fitted estimator as it was: work on
-        # local state and copy of the net, and put the attributes back on failure.
+        return self._guarded_fit(X, partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one pass of minibatch updates over ``X``.
+
+        The first call initialises the network; later calls continue from the current
+        weights and optimiser state (also after ``fit``) and require the same number of
+        features. ``max_iter``, ``early_stopping``, ``n_iter_no_change``, ``tol`` and
+        ``warm_start`` do not apply: each call is exactly one epoch over ``X``, on all
+        of it (no validation split), and the caller decides when to stop. A diverging
+        loss still raises. Use it to train on data that arrives in chunks, or that does
+        not fit in memory (e.g. with ``dask_ml.wrappers.Incremental``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained on one more chunk.
+        """
+        return self._guarded_fit(X, partial=True)
+
+    def _guarded_fit(self, X, partial):
+        # A failed fit must leave a previously fitted estimator as it was: training
+        # works on a copy of the net, and the attributes are put back on failure.
         previous = self.__dict__.copy()
         try:
-            reuse = self.warm_start and hasattr(self, "net_")
-            X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=not reuse)
-            self._fit(X, reuse=reuse)
+            reuse = hasattr(self, "net_") and (partial or self.warm_start)
+            X = validate_data(
+                self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=not reuse
+            )
+            self._fit(X, reuse=reuse, partial=partial)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -233,9 +320,9 @@ class BaseAutoEncoder(
             )
         return self.device
 
-    def _fit(self, X, reuse):
+    def _fit(self, X, reuse, partial=False):
         n_samples = X.shape[0]
-        if self.early_stopping:
+        if self.early_stopping and not partial:
             n_valid = int(np.ceil(self.validation_fraction * n_samples))
             if n_valid < 1 or n_samples - n_valid < 1:
                 raise ValueError(
@@ -243,12 +330,19 @@ class BaseAutoEncoder(
                     f"leaves no training or no validation sample with n_samples={n_samples}; "
                     "use more samples, another validation_fraction or early_stopping=False."
                 )
-        self._check_training_data(X)
+        self._check_training_data(X, reuse)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        device = self._resolve_device()
-        X_tensor = torch.tensor(X, dtype=torch.float32)
+        if reuse:
+            # continued training draws new shuffles and noise, reproducibly: offset the
+            # seed by the number of epochs already run
+            seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
+        device = self.device_ if reuse else self._resolve_device()
+        data = RowDataset(X)
+        if device != "cpu" and not sp.issparse(X):
+            # on an accelerator, one transfer of the whole data beats one per batch
+            data = RowDataset(torch.as_tensor(np.asarray(X, dtype=np.float32), device=device))
 
-        devices = [torch.cuda.current_device()] if device == "cuda" else []
+        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if reuse:
@@ -263,28 +357,32 @@ class BaseAutoEncoder(
                 )
                 net = self._make_net(X.shape[1], device, seed, monitor)
                 net.initialize()
-            if self.max_iter > 0:
-                net.partial_fit(X_tensor, epochs=self.max_iter)
-            else:
-                monitor.converged_ = True
+            n_before = len(net.history)
+            if partial:
+                train_split, net.train_split = net.train_split, None
+                try:
+                    net.partial_fit(data, epochs=1)
+                finally:
+                    net.train_split = train_split
+            elif self.max_iter > 0:
+                net.partial_fit(data, epochs=self.max_iter)
 
-        n_iter = len(net.history) - (len(self.net_.history) if reuse else 0)
-        if self.max_iter > 0 and not monitor.converged_ and n_iter >= self.max_iter:
+        n_iter = len(net.history) - n_before
+        if not partial and self.max_iter > 0 and not monitor.converged_ and n_iter >= self.max_iter:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the optimization "
                 "hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         self.net_ = net
         self.device_ = device
         self.n_iter_ = len(net.history)
-        self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]] if len(
-            net.history
-        ) else []
+        self.loss_curve_ = [float(row["train_loss"]) for row in net.history]
         if self.early_stopping:
-            valid = net.history[:, "valid_loss"] if len(net.history) else []
-            self.validation_scores_ = [-float(v) for v in valid]
+            self.validation_scores_ = [
+                -float(row["valid_loss"]) for row in net.history if "valid_loss" in row
+            ]
             self.best_validation_score_ = max(self.validation_scores_, default=None)
             self.best_loss_ = None
         else:
@@ -341,6 +439,8 @@ class BaseAutoEncoder(
         with torch.no_grad():
             for start in range(0, n_samples, size):
                 chunk = X[start : start + size]
+                if sp.issparse(chunk):
+                    chunk = chunk.toarray()
                 n_rows = len(chunk)
                 batch = torch.zeros((size, *chunk.shape[1:]), dtype=torch.float32)
                 batch.numpy()[:n_rows] = chunk
@@ -370,7 +470,7 @@ class BaseAutoEncoder(
             The codes, in the float dtype of ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=False)
         return self._batched(self._encode, X, X.dtype)
 
     def inverse_transform(self, X):
@@ -411,7 +511,7 @@ class BaseAutoEncoder(
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=False)
         return self._batched(
             lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
         )
@@ -434,4 +534,5 @@ class BaseAutoEncoder(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags

@@ -3,11 +3,12 @@
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.dataset import unpack_data
 
 from ._autoencoder import AutoEncoder
-from ._base import AutoEncoderNet
+from ._base import AutoEncoderNet, in_unit_interval
 from ._corruption import FRACTION_NOISE_TYPES, NOISE_TYPES, Corruption
 
 
@@ -226,19 +227,21 @@ class DenoisingAutoEncoder(AutoEncoder):
         self.noise_level = noise_level
         self.clip = clip
 
-    def _check_training_data(self, X):
+    def _check_training_data(self, X, reuse):
         if self.noise in FRACTION_NOISE_TYPES and self.noise_level > 1:
             raise ValueError(
                 f"noise_level is the fraction of corrupted entries for noise={self.noise!r}, "
                 f"so it must lie in [0, 1]; got {self.noise_level}."
             )
-        super()._check_training_data(X)
-        if self.warm_start and hasattr(self, "net_"):
+        super()._check_training_data(X, reuse)
+        if reuse:
             return  # the corruption of the first fit is kept
-        if np.all((X >= 0) & (X <= 1)):
+        if in_unit_interval(X):
             low, high = np.zeros(X.shape[1]), np.ones(X.shape[1])
         else:
-            low, high = X.min(axis=0), X.max(axis=0)
+            low = np.asarray(X.min(axis=0).todense() if sp.issparse(X) else X.min(axis=0))
+            high = np.asarray(X.max(axis=0).todense() if sp.issparse(X) else X.max(axis=0))
+            low, high = low.ravel(), high.ravel()
         self.noise_bounds_ = np.stack([low, high]).astype(X.dtype, copy=False)
 
     def _net_params(self):

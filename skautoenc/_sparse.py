@@ -243,6 +243,6 @@ class SparseAutoEncoder(AutoEncoder):
             "sparsity_weight": self.sparsity_weight,
         }
 
-    def _fit(self, X, reuse):
-        super()._fit(X, reuse)
+    def _fit(self, X, reuse, partial=False):
+        super()._fit(X, reuse, partial)
         self.mean_activation_ = self._batched(self._encode, X, X.dtype).mean(axis=0)

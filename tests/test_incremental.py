@@ -1,0 +1,93 @@
+"""partial_fit, sparse input and memory-mapped input."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_array_equal
+
+from skautoenc import AutoEncoder
+
+from .conftest import public_estimators, tiny
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_partial_fit_is_one_epoch_and_keeps_optimizer_state(estimator_class, small_X):
+    est = tiny(estimator_class, early_stopping=True)
+    est.partial_fit(small_X)
+    assert est.n_iter_ == 1 and len(est.loss_curve_) == 1
+    assert est.validation_scores_ == []  # partial_fit holds out nothing
+    step = _adam_steps(est)
+    assert step == np.ceil(len(small_X) / est.batch_size)
+    for _ in range(4):
+        est.partial_fit(small_X)
+    assert est.n_iter_ == 5
+    assert _adam_steps(est) == 5 * step
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(small_X[:, :3])
+    assert est.n_iter_ == 5
+
+
+def _adam_steps(est):
+    state = est.net_.optimizer_.state
+    return max(int(s["step"]) for s in state.values())
+
+
+def test_partial_fit_continues_after_fit_and_is_reproducible(small_X):
+    runs = []
+    for _ in range(2):
+        ae = AutoEncoder(n_components=2, max_iter=3, random_state=0).fit(small_X)
+        ae.partial_fit(small_X[:20]).partial_fit(small_X[20:])
+        runs.append(ae.transform(small_X))
+    assert ae.n_iter_ == 5
+    assert_array_equal(runs[0], runs[1])
+
+
+def test_partial_fit_calls_shuffle_differently(small_X):
+    # the same chunk twice must not replay the same minibatch order (or noise)
+    ae = AutoEncoder(max_iter=1, batch_size=8, random_state=0).partial_fit(small_X)
+    import torch
+
+    orders = []
+    original = torch.randperm
+
+    def spy(n, *args, **kwargs):
+        result = original(n, *args, **kwargs)
+        orders.append(result.clone())
+        return result
+
+    torch.randperm = spy
+    try:
+        ae.partial_fit(small_X)
+        ae.partial_fit(small_X)
+    finally:
+        torch.randperm = original
+    assert len(orders) == 2 and not torch.equal(orders[0], orders[1])
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_sparse_input_trains_like_dense(estimator_class, small_X):
+    X = np.where(small_X > 0.6, small_X, 0.0)
+    dense = tiny(estimator_class).fit(X)
+    sparse = tiny(estimator_class).fit(sp.csr_matrix(X))
+    assert_array_equal(dense.transform(X), sparse.transform(sp.csr_matrix(X)))
+    assert_array_equal(dense.score_samples(X), sparse.score_samples(sp.csc_matrix(X)))
+
+
+def test_sparse_input_outside_unit_interval_uses_squared_error(small_X):
+    X = sp.random(30, 6, density=0.3, random_state=0, format="csr") * 5
+    assert AutoEncoder(max_iter=1).fit(X).loss_ == "mse"
+    assert AutoEncoder(max_iter=1).fit(X / 5).loss_ == "bce"
+    with pytest.raises(ValueError, match=r"ranges over \[0, "):
+        AutoEncoder(max_iter=1, loss="bce").fit(X)
+
+
+def test_memmap_input_trains_like_in_memory(tmp_path, small_X):
+    path = tmp_path / "X.dat"
+    mm = np.memmap(path, dtype=np.float64, mode="w+", shape=small_X.shape)
+    mm[:] = small_X
+    mm.flush()
+    mm = np.memmap(path, dtype=np.float64, mode="r", shape=small_X.shape)
+    a = AutoEncoder(max_iter=3, random_state=0).fit(mm)
+    b = AutoEncoder(max_iter=3, random_state=0).fit(small_X)
+    assert_array_equal(a.transform(mm), b.transform(small_X))
