@@ -30,6 +30,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
 from ._losses import ReconstructionLoss
+from ._persistence import net_from_state, net_to_state
 
 #: Rows per forward pass in ``transform``, ``inverse_transform`` and scoring. Memory
 #: stays bounded whatever the number of samples, and the last chunk is zero-padded to
@@ -357,6 +358,7 @@ class BaseAutoEncoder(
                 )
                 net = self._make_net(X.shape[1], device, seed, monitor)
                 net.initialize()
+                self._build_params = self.get_params(deep=False)
             n_before = len(net.history)
             if partial:
                 train_split, net.train_split = net.train_split, None
@@ -530,6 +532,36 @@ class BaseAutoEncoder(
         score : float
         """
         return float(np.mean(self.score_samples(X)))
+
+    # -------------------------------------------------------------- persistence
+    def __getstate__(self):
+        # The net is stored as plain data (numpy arrays, lists, dicts): no torch object
+        # and no device in the state, which pickle, joblib and skops.io all use.
+        from . import __version__
+
+        state = dict(super().__getstate__())
+        if "net_" in state:
+            state["net_"] = net_to_state(state["net_"], state.pop("_build_params"))
+        state["_skautoenc_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        state = dict(state)
+        net_state = state.pop("net_", None)
+        saved_version = state.pop("_skautoenc_version", None)
+        if saved_version != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved with skautoenc {saved_version} and "
+                f"is loaded with skautoenc {__version__}; check its results, or refit.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+        if net_state is not None:
+            self.net_ = net_from_state(self, net_state)
+            self._build_params = net_state["build_params"]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
