@@ -1,7 +1,8 @@
 """skautoenc: autoencoders as scikit-learn estimators, on PyTorch and skorch."""
 
 from ._autoencoder import AutoEncoder
+from ._variational import VariationalAutoEncoder
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoEncoder", "__version__"]
+__all__ = ["AutoEncoder", "VariationalAutoEncoder", "__version__"]

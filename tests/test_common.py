@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skautoenc import AutoEncoder
+from skautoenc import AutoEncoder, VariationalAutoEncoder
 
 # Tiny networks and few epochs: the checks test the API contract, not model quality.
 TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
@@ -10,6 +10,8 @@ TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
 ESTIMATORS = [
     AutoEncoder(n_components=2, **TINY),
     AutoEncoder(n_components=2, early_stopping=True, **TINY),
+    VariationalAutoEncoder(n_components=2, **TINY),
+    VariationalAutoEncoder(n_components=2, n_mc_samples=2, beta=0.5, early_stopping=True, **TINY),
 ]
 
 
