@@ -192,7 +192,7 @@ class AutoEncoderNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         codes, output = y_pred
-        return self.criterion_(output, y_true)
+        return self.criterion_(output, y_true.to(output.device))
 
 
 class BaseAutoEncoder(

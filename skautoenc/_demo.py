@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._sparse import SparseAutoEncoder
+from ._variational import VariationalAutoEncoder
 
 
 def demo_models(n_components, random_state):
@@ -25,6 +26,9 @@ def demo_models(n_components, random_state):
         "AutoEncoder": AutoEncoder(n_components, random_state=random_state),
         "DenoisingAutoEncoder": DenoisingAutoEncoder(n_components, random_state=random_state),
         "SparseAutoEncoder": SparseAutoEncoder(n_components, random_state=random_state),
+        "VariationalAutoEncoder": VariationalAutoEncoder(
+            n_components, random_state=random_state
+        ),
     }
 
 
@@ -99,7 +103,8 @@ def run_demo(output_dir="demo_output", n_components=16, random_state=0, models=N
     print(format_table(rows))
     print(
         "recon. error: held-out squared error per image (sum over 64 pixels in [0, 1]); "
-        "held-out score: the model's own score (negative error; PCA: log-likelihood)."
+        "held-out score: the model's own score (autoencoders: negative error; "
+        "VariationalAutoEncoder: ELBO in nats; PCA: Gaussian log-likelihood)."
     )
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

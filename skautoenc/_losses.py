@@ -1,5 +1,7 @@
 """Training objectives. Every loss is a sum over features, averaged over the batch."""
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -47,3 +49,49 @@ def sparsity_penalty(codes, sparsity_target, eps=1e-6):
     rho_hat = codes.mean(dim=0).clamp(eps, 1 - eps)
     kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
     return kl.sum()
+
+
+# --------------------------------------------------------------------- the ELBO
+LOG_2PI = math.log(2 * math.pi)
+
+
+def gaussian_kl(mu, log_var):
+    """KL(N(mu, diag exp(log_var)) || N(0, I)) in closed form, summed over the last axis.
+
+    ``-1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)`` (Kingma & Welling, 2014,
+    appendix B). Zero when ``mu = 0`` and ``log_var = 0``.
+    """
+    return -0.5 * (1 + log_var - mu**2 - torch.exp(log_var)).sum(dim=-1)
+
+
+def bernoulli_log_likelihood(logits, target):
+    """``sum_i x_i log y_i + (1 - x_i) log(1 - y_i)`` with ``y = sigmoid(logits)``.
+
+    Summed over the last axis and computed from the logits for numerical stability.
+    ``logits`` may carry leading axes (e.g. one per Monte Carlo sample) that
+    broadcast against ``target``.
+    """
+    logits, target = torch.broadcast_tensors(logits, target)
+    return -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=-1)
+
+
+def gaussian_log_density(x, mean, log_var):
+    """``log N(x; mean, diag exp(log_var))``, summed over the last axis. Broadcasts."""
+    return -0.5 * (LOG_2PI + log_var + (x - mean) ** 2 * torch.exp(-log_var)).sum(dim=-1)
+
+
+class NegativeELBO(nn.Module):
+    """Negative evidence lower bound, averaged over the batch.
+
+    ``mean_n [reconstruction_n + beta * kl_n]`` where ``reconstruction_n`` is the
+    Monte Carlo estimate of ``E_q[-log p(x_n | z)]`` and ``kl_n`` is
+    ``KL(q(z | x_n) || p(z))``. ``beta = 1`` is the negative ELBO of Kingma & Welling
+    (2014); other values weight the KL term as in the beta-VAE.
+    """
+
+    def __init__(self, beta=1.0):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, reconstruction, kl):
+        return (reconstruction + self.beta * kl).mean()

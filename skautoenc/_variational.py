@@ -1,0 +1,499 @@
+"""The variational autoencoder: a generative model trained on the evidence lower bound."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import PassthroughScoring
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+
+from ._base import _FLOAT_DTYPES, AutoEncoderNet, BaseAutoEncoder, in_unit_interval, value_range
+from ._losses import NegativeELBO, gaussian_kl, gaussian_log_density
+from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP
+
+#: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``
+#: and the validation loss.
+N_SCORE_SAMPLES = 32
+
+#: Importance samples pushed through the decoder at once by ``log_likelihood``.
+_IMPORTANCE_CHUNK = 64
+
+
+class VariationalNet(AutoEncoderNet):
+    """The skorch net of a VAE: the module returns ``(mu, log_var, output)`` and the
+    criterion (:class:`~skautoenc._losses.NegativeELBO`) combines the reconstruction
+    term and the KL term. Both terms are recorded per batch in the history
+    (``train_reconstruction``, ``train_kl``) and averaged per epoch."""
+
+    def elbo_terms(self, y_pred, y_true):
+        """Per-sample Monte Carlo ``E_q[-log p(x|z)]`` and ``KL(q(z|x) || p(z))``."""
+        mu, log_var, output = y_pred
+        y_true = to_tensor(y_true, device=self.device)
+        reconstruction = -self.module_.log_likelihood(output, y_true).mean(dim=0)
+        return reconstruction, gaussian_kl(mu, log_var)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(*self.elbo_terms(y_pred, y_true))
+
+    def train_step_single(self, batch, **fit_params):
+        step = super().train_step_single(batch, **fit_params)
+        with torch.no_grad():
+            reconstruction, kl = self.elbo_terms(step["y_pred"], unpack_data(batch)[1])
+        self.history.record_batch("train_reconstruction", reconstruction.mean().item())
+        self.history.record_batch("train_kl", kl.mean().item())
+        return step
+
+    @property
+    def _default_callbacks(self):
+        callbacks = list(super()._default_callbacks)
+        terms = [
+            (name, PassthroughScoring(name=name, on_train=True))
+            for name in ("train_reconstruction", "train_kl")
+        ]
+        at = [name for name, _ in callbacks].index("print_log")  # printed with the rest
+        return callbacks[:at] + terms + callbacks[at:]
+
+
+class VariationalAutoEncoder(BaseAutoEncoder):
+    """Variational autoencoder (VAE): a generative model with a Gaussian latent code.
+
+    The encoder maps ``x`` to a Gaussian posterior ``q(z|x) = N(mu(x), diag sigma^2(x))``
+    over ``n_components`` latent variables; the decoder maps ``z`` to the parameters
+    of ``p(x|z)``; the prior is ``p(z) = N(0, I)``. Encoder and decoder are trained
+    together by maximising the evidence lower bound (ELBO) on ``log p(x)``::
+
+        L(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)),
+        KL   = -1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)   (closed form),
+
+    where the expectation is estimated with ``n_mc_samples`` reparameterised samples
+    ``z = mu + sigma * eps``, ``eps ~ N(0, I)``. The training loss is
+    ``-E_q[log p(x|z)] + beta * KL``, averaged over the samples of a batch.
+
+    :meth:`transform` returns ``mu(x)``; :meth:`inverse_transform` the mean of
+    ``p(x|z)``; :meth:`sample` draws new data; :meth:`score_samples` and :meth:`score`
+    give the ELBO and :meth:`log_likelihood` a tighter importance-sampled estimate of
+    ``log p(x)``, all in nats.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Number of latent variables: the number of features :meth:`transform` returns.
+        A VAE switches off latent variables it does not need (their posterior stays at
+        the prior, with zero KL: see ``kl_curve_``), so this is an upper bound on the
+        dimensions used rather than a bottleneck to tune closely. On ``load_digits``
+        10 to 13 of 32 stay active (variance of ``mu`` over the data above 0.01), the
+        held-out ELBO is the same within 0.3 nat from 4 to 64 latent variables, and
+        codes classify best from 32 on; the default leaves room for larger data.
+    hidden_layer_sizes : array-like of int or int, default=(256,)
+        Widths of the encoder's hidden layers, from the input towards the code. The
+        decoder uses them in reverse order. ``()`` gives linear encoder and decoder.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
+        The decoder's distribution ``p(x|z)``. ``"bernoulli"``:
+        ``log p(x|z) = sum_i x_i log y_i + (1 - x_i) log(1 - y_i)`` with
+        ``y = sigmoid(decoder(z))``, for data in [0, 1] (e.g. pixel intensities after
+        ``MinMaxScaler``); it is a normalised log-probability for binary data, and the
+        usual cross-entropy surrogate for grey levels. ``"gaussian"``:
+        ``N(x; decoder(z), diag sigma_x^2)`` for real-valued data, where the
+        per-feature variances ``sigma_x^2`` are learned with the network (the same for
+        every sample; initialised to the variances of the training data and floored
+        at 1e-6), so the ELBO is a proper log-density (in nats, per sample, for the
+        scale of ``X`` as given: it changes by ``-sum_i log c_i`` when feature ``i``
+        is multiplied by ``c_i``). Standardise real-valued data first (e.g. with
+        ``StandardScaler``): the encoder, like any MLP, needs inputs of moderate
+        scale. ``"auto"`` picks ``"bernoulli"`` when the training data lies in
+        [0, 1] and ``"gaussian"`` otherwise.
+    n_mc_samples : int, default=1
+        Number ``L`` of reparameterised samples of ``z`` per training sample and step.
+    beta : float, default=1.0
+        Weight of the KL term in the training loss. ``1`` is the VAE of Kingma &
+        Welling; larger values give a smoother, more disentangled latent space at the
+        cost of reconstruction (the beta-VAE). Scores always report the true ELBO
+        (``beta = 1``).
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+    alpha : float, default=0.0
+        L2 penalty on the weights (not the biases), applied as weight decay.
+    batch_size : int, default=128
+        Minibatch size.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data). ``0`` returns the
+        network as initialised.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when the
+        validation loss (computed with the fixed draws of :meth:`score_samples`) has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs; the weights of the
+        best epoch are restored. Without early stopping, training stops when the
+        training loss plateaus in the same sense.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        Relative improvement of the monitored loss that counts as progress.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimiser state) for ``max_iter``
+        more epochs on the next call to ``fit``. The architecture, likelihood,
+        ``n_mc_samples``, ``beta`` and optimiser settings of the first fit are kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, the validation split, the training
+        draws of ``eps`` and the fixed draws behind :meth:`score_samples`. The global
+        torch seed is neither used nor changed.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and infer. ``"auto"`` uses CUDA when available.
+    verbose : int, default=0
+        Print a line per epoch (skorch's ``PrintLog``) when positive.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module. Its history
+        holds ``train_reconstruction`` and ``train_kl`` for every epoch and batch.
+    likelihood_ : {"bernoulli", "gaussian"}
+        The likelihood used.
+    n_iter_ : int
+        Number of epochs run (over all warm starts).
+    loss_curve_ : list of float
+        Training loss (negative beta-weighted ELBO, mean per sample) at each epoch.
+    reconstruction_curve_ : list of float
+        The reconstruction term ``E_q[-log p(x|z)]`` at each epoch, in nats per
+        sample (mean over the epoch's training batches).
+    kl_curve_ : list of float
+        The KL term ``KL(q(z|x) || p(z))`` at each epoch, in nats per sample. A KL
+        near zero means the posterior has collapsed onto the prior: the codes carry
+        no information about ``x``. ``loss_curve_ = reconstruction_curve_ + beta *
+        kl_curve_``.
+    best_loss_ : float or None
+        Lowest training loss; ``None`` with early stopping.
+    validation_scores_ : list of float
+        Negative validation loss at each epoch. Only with early stopping.
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with early stopping.
+    device_ : str
+        The device used.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    skautoenc.AutoEncoder : The deterministic autoencoder.
+    sklearn.decomposition.FactorAnalysis : A linear-Gaussian latent variable model.
+    sklearn.mixture.GaussianMixture : A density model whose ``score`` is also a
+        mean log-likelihood per sample.
+
+    Notes
+    -----
+    :meth:`score_samples` must give the same value for a sample whatever the other
+    rows passed with it, and the same value on every call. It therefore estimates the
+    expectation with 32 draws of ``eps`` fixed at fit time (common random numbers,
+    shared by all samples) rather than with fresh noise. The draws are a scrambled
+    Sobol design mapped to N(0, I) (randomised quasi-Monte Carlo): on digits, the
+    mean ELBO then varies by about 0.1 nat between seeds, against 0.2 nat for 32
+    independent draws. The validation loss of early stopping uses the same draws.
+
+    :meth:`log_likelihood` is the importance-weighted bound of Burda et al. with
+    ``K`` samples from ``q(z|x)``: ``log 1/K sum_k p(x, z_k) / q(z_k|x)``, which is at
+    least the ELBO in expectation and tends to ``log p(x)`` as ``K`` grows; use it to
+    compare models.
+
+    References
+    ----------
+    D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
+    arXiv:1312.6114.
+
+    Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted Autoencoders",
+    ICLR 2016, arXiv:1509.00519.
+
+    I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a Constrained
+    Variational Framework", ICLR 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skautoenc import VariationalAutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> vae = VariationalAutoEncoder(n_components=8, max_iter=5, random_state=0)
+    >>> codes = vae.fit_transform(X)
+    >>> codes.shape
+    (1797, 8)
+    >>> vae.likelihood_
+    'bernoulli'
+    >>> new_digits = vae.sample(3, random_state=0)
+    >>> new_digits.shape
+    (3, 64)
+    >>> bool(vae.score(X) < 0)  # mean ELBO in nats: a bound on log p(x)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoEncoder._parameter_constraints,
+        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
+        "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _net_class = VariationalNet
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(256,),
+        likelihood="auto",
+        n_mc_samples=1,
+        beta=1.0,
+        activation="relu",
+        solver="adam",
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        batch_size=128,
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.likelihood = likelihood
+        self.n_mc_samples = n_mc_samples
+        self.beta = beta
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+    def _check_training_data(self, X, reuse):
+        previous = self.likelihood_ if reuse else None
+        if previous is not None:
+            likelihood = previous
+        elif self.likelihood == "auto":
+            likelihood = "bernoulli" if in_unit_interval(X) else "gaussian"
+        else:
+            likelihood = self.likelihood
+        self.likelihood_ = likelihood
+        self._check_bernoulli_data(X)
+        if reuse:
+            return
+        # A Gaussian decoder starts from each feature's variance in the data: the
+        # right scale for unscaled data, where a unit variance would be far off.
+        self._output_log_var_init = None
+        if likelihood == "gaussian":
+            variance = mean_variance_axis(X, axis=0)[1] if sp.issparse(X) else X.var(axis=0)
+            self._output_log_var_init = np.log(
+                np.maximum(variance, np.exp(MIN_OUTPUT_LOG_VAR))
+            )
+
+    def _check_bernoulli_data(self, X):
+        if self.likelihood_ == "bernoulli" and not in_unit_interval(X):
+            low, high = value_range(X)
+            raise ValueError(
+                "The Bernoulli likelihood needs data in [0, 1], but X ranges over "
+                f"[{low:.4g}, {high:.4g}]. Scale it with "
+                "sklearn.preprocessing.MinMaxScaler, or use likelihood='gaussian'."
+            )
+
+    def _make_module(self, n_features):
+        return VariationalMLP(
+            n_features,
+            self.n_components,
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            activation=self.activation,
+            likelihood=self.likelihood_,
+            n_mc_samples=self.n_mc_samples,
+            n_score_samples=N_SCORE_SAMPLES,
+            output_log_var_init=self._output_log_var_init,
+        )
+
+    def _net_params(self):
+        return {
+            "criterion": NegativeELBO,
+            "criterion__beta": self.beta,
+            # No weight decay on biases nor on the Gaussian decoder's log-variances.
+            "optimizer__param_groups": [
+                ("*bias", {"weight_decay": 0.0}),
+                ("output_log_var", {"weight_decay": 0.0}),
+            ],
+        }
+
+    def _fit(self, X, reuse, partial=False):
+        super()._fit(X, reuse, partial)
+        history = self.net_.history
+        self.reconstruction_curve_ = (
+            [float(v) for v in history[:, "train_reconstruction"]] if len(history) else []
+        )
+        self.kl_curve_ = [float(v) for v in history[:, "train_kl"]] if len(history) else []
+
+    # ---------------------------------------------------------------- inference
+    def _encode(self, batch):
+        return self._module().encode(batch)[0]
+
+    def transform(self, X):
+        """Encode ``X`` as the mean ``mu(x)`` of the posterior ``q(z|x)``.
+
+        Deterministic: no noise is drawn.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The posterior means, in the float dtype of ``X``.
+        """
+        return super().transform(X)
+
+    def _validate_scoring_data(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=False)
+        self._check_bernoulli_data(X)
+        return X
+
+    def _elbo(self, batch):
+        module = self._module()
+        mu, log_var, output = module(batch)  # evaluation mode: the fixed draws score_eps
+        return module.log_likelihood(output, batch).mean(dim=0) - gaussian_kl(mu, log_var)
+
+    def score_samples(self, X):
+        """Evidence lower bound (ELBO) of each sample, in nats.
+
+        ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, a lower bound on ``log p(x)``,
+        whatever ``beta`` was used for training. The expectation is estimated with 32
+        draws of ``eps`` fixed at fit time (a scrambled Sobol design) and shared by
+        all samples, so the result is deterministic and does not depend on the other
+        rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score. In [0, 1] for a Bernoulli likelihood.
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+            The ELBO of each sample, in the float dtype of ``X``. Higher is better.
+        """
+        X = self._validate_scoring_data(X)
+        return self._batched(self._elbo, X, X.dtype)
+
+    def score(self, X, y=None):
+        """Mean ELBO per sample, in nats (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : None
+            Ignored; present so that model selection can use it without targets.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def log_likelihood(self, X, n_importance_samples=1000, random_state=None):
+        """Importance-sampled estimate of ``log p(x)`` for each sample, in nats.
+
+        The importance-weighted bound of Burda et al. (2016)::
+
+            log p(x) ~ log 1/K sum_k p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x),
+
+        computed with ``logsumexp``. It lies below ``log p(x)`` in expectation, is at
+        least as high as the ELBO, and tightens as ``K = n_importance_samples`` grows.
+        The same ``K`` draws of ``eps`` serve every sample, so for a fixed
+        ``random_state`` each sample's value does not depend on the other rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score. In [0, 1] for a Bernoulli likelihood.
+        n_importance_samples : int, default=1000
+            Number ``K`` of samples from ``q(z|x)`` per data sample.
+        random_state : int, RandomState instance or None, default=None
+            Determines the draws of ``eps`` (with numpy; torch's global generator is
+            not used). Pass an int for reproducible results.
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            Estimated ``log p(x)`` of each sample, in the float dtype of ``X``.
+        """
+        X = self._validate_scoring_data(X)
+        check_scalar(n_importance_samples, "n_importance_samples", Integral, min_val=1)
+        rng = check_random_state(random_state)
+        eps = rng.standard_normal((n_importance_samples, self.n_components))
+        eps = torch.as_tensor(eps, dtype=torch.float32, device=self.device_)
+        log_k = math.log(n_importance_samples)
+
+        def importance_weighted(batch):
+            module = self._module()
+            mu, log_var = module.encode(batch)
+            parts = []
+            for start in range(0, n_importance_samples, _IMPORTANCE_CHUNK):
+                z = mu + torch.exp(0.5 * log_var) * eps[start : start + _IMPORTANCE_CHUNK, None]
+                log_w = (
+                    module.log_likelihood(module.decoder(z), batch)
+                    + gaussian_log_density(z, 0.0, torch.zeros_like(z))
+                    - gaussian_log_density(z, mu, log_var)
+                )
+                parts.append(torch.logsumexp(log_w, dim=0))
+            return torch.logsumexp(torch.stack(parts), dim=0) - log_k
+
+        return self._batched(importance_weighted, X, X.dtype)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate data from the model: ``z ~ N(0, I)``, decoded to input space.
+
+        Returns the mean of ``p(x|z)`` for each draw of ``z`` (probabilities in
+        [0, 1] for a Bernoulli likelihood), not a draw from it: the means are the
+        usual picture of what the model generates, free of pixel noise.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+        random_state : int, RandomState instance or None, default=None
+            Determines the draws of ``z`` (with numpy; torch's global generator is
+            neither used nor changed). Pass an int for reproducible output.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Generated samples, as float64.
+        """
+        check_is_fitted(self)
+        check_scalar(n_samples, "n_samples", Integral, min_val=1)
+        rng = check_random_state(random_state)
+        z = rng.standard_normal((n_samples, self.n_components))
+        return self._batched(lambda codes: self._module().decode(codes), z, np.float64)
