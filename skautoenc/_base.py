@@ -58,6 +58,19 @@ def in_unit_interval(X):
     return low >= 0 and high <= 1
 
 
+def check_float32_range(X, name):
+    """Refuse values that float32, the precision of the networks, turns into infinity."""
+    values = X.data if sp.issparse(X) else X
+    limit = np.finfo(np.float32).max
+    if values.size and np.abs(values).max() > limit:
+        raise ValueError(
+            f"{name} holds values of magnitude up to {np.abs(values).max():.3g}, beyond the "
+            f"float32 range ({limit:.3g}) the networks compute in. Scale the data first "
+            "(e.g. with sklearn.preprocessing.StandardScaler)."
+        )
+    return X
+
+
 class RowDataset(torch.utils.data.Dataset):
     """The rows of a dense array, a memory map, a sparse matrix or a tensor.
 
@@ -292,9 +305,7 @@ class BaseAutoEncoder(
         previous = self.__dict__.copy()
         try:
             reuse = hasattr(self, "net_") and (partial or self.warm_start)
-            X = validate_data(
-                self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=not reuse
-            )
+            X = self._validate_input(X, reset=not reuse)
             self._fit(X, reuse=reuse, partial=partial)
         except BaseException:
             self.__dict__.clear()
@@ -423,6 +434,11 @@ class BaseAutoEncoder(
         params.update(self._net_params())
         return self._net_class(**params)
 
+    def _validate_input(self, X, reset=False):
+        """``validate_data`` for samples (dense or CSR), plus the float32 range check."""
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=reset)
+        return check_float32_range(X, "X")
+
     # ---------------------------------------------------------------- inference
     def _module(self):
         module = self.net_.module_
@@ -447,6 +463,12 @@ class BaseAutoEncoder(
                 batch = torch.zeros((size, *chunk.shape[1:]), dtype=torch.float32)
                 batch.numpy()[:n_rows] = chunk
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
+                if not np.isfinite(result).all():
+                    raise ValueError(
+                        f"{type(self).__name__} produced non-finite values for rows "
+                        f"{start} to {start + n_rows - 1}: their values are too large for "
+                        "the network. Scale the data as for training."
+                    )
                 if out is None:
                     out = np.empty((n_samples, *result.shape[1:]), dtype=dtype)
                 out[start : start + n_rows] = result
@@ -472,7 +494,7 @@ class BaseAutoEncoder(
             The codes, in the float dtype of ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=False)
+        X = self._validate_input(X)
         return self._batched(self._encode, X, X.dtype)
 
     def inverse_transform(self, X):
@@ -489,7 +511,7 @@ class BaseAutoEncoder(
             The decoder's output (its mean, for a Bernoulli output).
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=_FLOAT_DTYPES)
+        X = check_float32_range(check_array(X, dtype=_FLOAT_DTYPES), "X")
         if X.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {X.shape[1]} features, but inverse_transform expects codes of "
@@ -513,7 +535,7 @@ class BaseAutoEncoder(
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=False)
+        X = self._validate_input(X)
         return self._batched(
             lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
         )

@@ -9,12 +9,12 @@ import torch
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from ._base import _FLOAT_DTYPES, AutoEncoderNet, BaseAutoEncoder, in_unit_interval, value_range
+from ._base import AutoEncoderNet, BaseAutoEncoder, in_unit_interval, value_range
 from ._losses import NegativeELBO, gaussian_kl, gaussian_log_density
 from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP
 
@@ -374,7 +374,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _validate_scoring_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=False)
+        X = self._validate_input(X)
         self._check_bernoulli_data(X)
         return X
 

@@ -36,3 +36,128 @@ def test_transform_does_not_depend_on_batch_composition(estimator_class):
     full = est.transform(X)
     assert_array_equal(full[::-1], est.transform(X[::-1]))
     assert_array_equal(full[300:301], est.transform(X[300:301]))
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_joblib_round_trip(estimator_class, small_X, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    est = tiny(estimator_class).fit(small_X)
+    joblib.dump(est, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    _assert_same_outputs(est, loaded, small_X)
+
+
+def _assert_same_outputs(est, loaded, X):
+    assert_array_equal(loaded.transform(X), est.transform(X))
+    assert_array_equal(loaded.score_samples(X), est.score_samples(X))
+    codes = est.transform(X)
+    assert_array_equal(loaded.inverse_transform(codes), est.inverse_transform(codes))
+    if hasattr(est, "sample"):
+        assert_array_equal(loaded.sample(5, random_state=0), est.sample(5, random_state=0))
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_stored_state_is_plain_data(estimator_class, small_X):
+    import torch
+
+    est = tiny(estimator_class).fit(small_X)
+    state = est.__getstate__()
+
+    def walk(value):
+        assert not torch.is_tensor(value) and not isinstance(value, torch.nn.Module)
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(state)
+    assert state["net_"]["format"] == 1
+    assert "cuda" not in pickle.dumps(state).decode("latin-1")
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_training_continues_identically_after_loading(estimator_class, small_X):
+    est = tiny(estimator_class, warm_start=True).fit(small_X)
+    loaded = pickle.loads(pickle.dumps(est))
+    est.fit(small_X)
+    loaded.fit(small_X)  # same weights, optimizer state and history: same result
+    assert loaded.n_iter_ == est.n_iter_ == 6
+    assert_array_equal(loaded.transform(small_X), est.transform(small_X))
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_skops_round_trip_with_trusted_types(estimator_class, small_X, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    est = tiny(estimator_class).fit(small_X)
+    path = tmp_path / "model.skops"
+    sio.dump(est, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    # the only type to trust is the estimator class itself
+    assert untrusted == [f"{estimator_class.__module__}.{estimator_class.__name__}"]
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.load(path)
+    loaded = sio.load(path, trusted=untrusted)
+    _assert_same_outputs(est, loaded, small_X)
+
+
+def _arbitrary_code(X):
+    return X
+
+
+def test_skops_refuses_a_file_carrying_another_type(small_X, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skautoenc import AutoEncoder
+
+    # a pipeline that smuggles in a call of arbitrary code next to the autoencoder
+    pipe = make_pipeline(FunctionTransformer(_arbitrary_code), tiny(AutoEncoder)).fit(small_X)
+    sio.dump(pipe, tmp_path / "pipe.skops")
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="_arbitrary_code"):
+        sio.load(
+            tmp_path / "pipe.skops",
+            trusted=["skautoenc._autoencoder.AutoEncoder", "sklearn.pipeline.Pipeline",
+                     "sklearn.preprocessing._function_transformer.FunctionTransformer"],
+        )
+
+
+def test_state_from_another_storage_format_is_a_clear_error(small_X):
+    from skautoenc import AutoEncoder
+
+    state = tiny(AutoEncoder).fit(small_X).__getstate__()
+    state["net_"]["format"] = 99
+    est = AutoEncoder.__new__(AutoEncoder)
+    with pytest.raises(ValueError, match="storage format 99"):
+        est.__setstate__(state)
+
+
+def test_state_from_another_version_warns(small_X):
+    from skautoenc import AutoEncoder
+
+    state = tiny(AutoEncoder).fit(small_X).__getstate__()
+    state["_skautoenc_version"] = "0.0.1"
+    est = AutoEncoder.__new__(AutoEncoder)
+    with pytest.warns(UserWarning, match="saved with skautoenc 0.0.1"):
+        est.__setstate__(state)
+    assert_array_equal(est.transform(small_X), tiny(AutoEncoder).fit(small_X).transform(small_X))
+
+
+def test_model_trained_on_cuda_loads_on_cpu(small_X):
+    import torch
+
+    from skautoenc import AutoEncoder
+
+    state = tiny(AutoEncoder).fit(small_X).__getstate__()
+    state["device_"] = "cuda"  # as stored by a fit on a GPU: the arrays are device-free
+    est = AutoEncoder.__new__(AutoEncoder)
+    if torch.cuda.is_available():
+        est.__setstate__(state)
+        assert est.device_ == "cuda"
+    else:
+        with pytest.warns(UserWarning, match="loaded on the CPU"):
+            est.__setstate__(state)
+        assert est.device_ == "cpu"
+    assert est.transform(small_X).shape == (40, 2)
