@@ -29,6 +29,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit, unpack_data
 
 from ._losses import ReconstructionLoss
+from ._pretraining import pretrain_net
 
 #: Rows per forward pass in ``transform``, ``inverse_transform`` and scoring. Memory
 #: stays bounded whatever the number of samples, and the last chunk is zero-padded to
@@ -255,6 +256,7 @@ class BaseAutoEncoder(
                 )
                 net = self._make_net(X.shape[1], device, seed, monitor)
                 net.initialize()
+                self._pretrain(net, X_tensor)
             if self.max_iter > 0:
                 net.partial_fit(X_tensor, epochs=self.max_iter)
             else:
@@ -281,6 +283,16 @@ class BaseAutoEncoder(
         else:
             self.best_loss_ = min(self.loss_curve_, default=None)
         self._n_features_out = self.n_components
+
+    def _pretrain(self, net, X):
+        """Greedy layer-wise pretraining of a freshly initialised ``net``.
+
+        Runs only for estimators with a ``pretraining`` parameter (see
+        :func:`~skautoenc._pretraining.pretrain_net` for the other parameters it
+        reads); sets ``pretraining_curves_``.
+        """
+        if hasattr(self, "pretraining"):
+            self.pretraining_curves_ = pretrain_net(self, net, X)
 
     def _make_net(self, n_features, device, seed, monitor):
         if self.solver == "adam":

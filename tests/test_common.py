@@ -6,10 +6,13 @@ from skautoenc import AutoEncoder
 
 # Tiny networks and few epochs: the checks test the API contract, not model quality.
 TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
+TINY_PRETRAINING = dict(TINY, pretraining_max_iter=2)
 
 ESTIMATORS = [
     AutoEncoder(n_components=2, **TINY),
     AutoEncoder(n_components=2, early_stopping=True, **TINY),
+    AutoEncoder(n_components=2, activation="logistic", pretraining="rbm", **TINY_PRETRAINING),
+    AutoEncoder(n_components=2, pretraining="autoencoder", **TINY_PRETRAINING),
 ]
 
 
