@@ -217,7 +217,30 @@ def test_warm_start_does_not_pretrain_again(digits):
     assert ae.n_iter_ == 2
 
 
-def test_pretraining_with_early_stopping(digits):
+def test_pretraining_with_early_stopping_leaves_out_the_validation_split(digits, monkeypatch):
+    from skautoenc import _pretraining
+
+    seen = []
+    fit = _pretraining.RBM.fit
+
+    def spy(self, X, *args, **kwargs):
+        seen.append(len(X))
+        return fit(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(_pretraining.RBM, "fit", spy)
+    AutoEncoder(
+        n_components=4,
+        hidden_layer_sizes=(16,),
+        activation="logistic",
+        pretraining="rbm",
+        pretraining_max_iter=1,
+        early_stopping=True,
+        validation_fraction=0.25,
+        max_iter=0,
+        random_state=0,
+    ).fit(digits[0][:300])
+    assert seen == [225, 225]
+
     ae = AutoEncoder(
         n_components=4,
         hidden_layer_sizes=(16,),
