@@ -98,10 +98,11 @@ class AutoEncoder(BaseAutoEncoder):
           decoder layer ``W`` transposed and the visible biases. The input units are
           Bernoulli for ``loss_="bce"`` and Gaussian (linear, unit variance: standardise
           the input, e.g. with ``StandardScaler``) for ``loss_="mse"``; the hidden
-          layers' units are Bernoulli and the code units Gaussian (linear). Needs
-          ``activation="logistic"``, whose units are those of a Bernoulli RBM; other
-          activations raise a ValueError in ``fit``. The updates use momentum 0.5 for
-          the first 5 epochs, then 0.9, and weight decay 2e-4 on the weights.
+          layers' units are Bernoulli and the code units Gaussian (linear). With hidden
+          layers, needs ``activation="logistic"``, whose units are those of a
+          Bernoulli RBM; other activations raise a ValueError in ``fit``. The updates
+          use momentum 0.5 for the first 5 epochs, then 0.9, and weight decay 2e-4 on
+          the weights.
         - ``"autoencoder"``: a stack of one-hidden-layer autoencoders, trained with
           ``solver``, each reconstructing its input through the activation that the
           deep decoder applies there (Bengio et al., 2007). Works with any
