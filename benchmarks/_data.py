@@ -9,22 +9,43 @@ from pathlib import Path
 
 import numpy as np
 
+#: File names looked for in an MNIST folder, first match wins.
+MNIST_FILES = {
+    "images": ["t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz"],
+    "labels": ["t10k-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz"],
+}
 
-def _read_idx(path):
-    with gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb") as f:
+
+def read_idx(path):
+    """Read a (possibly gzipped) idx file of unsigned bytes into an array of its shape."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
         data = f.read()
+    if data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise ValueError(f"{path} is not an idx file of unsigned bytes.")
     n_dims = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
+    values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims)
+    if values.size != int(np.prod(shape)):
+        raise ValueError(f"{path} holds {values.size} values, its header says {shape}.")
+    return values.reshape(shape)
 
 
 def load_mnist(path):
-    """The MNIST idx images and labels in folder ``path``: X (n, 784) in [0, 1], y."""
-    path = Path(path)
-    images = next(p for p in sorted(path.iterdir()) if "images-idx3" in p.name)
-    labels = next(p for p in sorted(path.iterdir()) if "labels-idx1" in p.name)
-    X = _read_idx(images).reshape(-1, 28 * 28).astype(np.float64) / 255.0
-    return X, _read_idx(labels).astype(np.int64)
+    """MNIST images in folder ``path`` as ``(n_samples, 784)`` floats in [0, 1], and labels."""
+    folder = Path(path)
+    found = {}
+    for kind, names in MNIST_FILES.items():
+        for name in names:
+            if (folder / name).exists():
+                found[kind] = folder / name
+                break
+        else:
+            raise FileNotFoundError(f"No MNIST {kind} file ({' or '.join(names)}) in {folder}.")
+    images = read_idx(found["images"])
+    X = images.reshape(len(images), -1).astype(np.float64) / 255.0
+    return X, read_idx(found["labels"]).astype(np.int64)
 
 
 def load_dataset(path=None, n_train=8000, n_test=2000, random_state=0):

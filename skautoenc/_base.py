@@ -31,6 +31,7 @@ from skorch.dataset import ValidSplit
 
 from ._losses import ReconstructionLoss
 from ._persistence import net_from_state, net_to_state
+from ._pretraining import pretrain_net
 
 #: Rows per forward pass in ``transform``, ``inverse_transform`` and scoring. Memory
 #: stays bounded whatever the number of samples, and the last chunk is zero-padded to
@@ -370,6 +371,7 @@ class BaseAutoEncoder(
                 net = self._make_net(X.shape[1], device, seed, monitor)
                 net.initialize()
                 self._build_params = self.get_params(deep=False)
+                self._pretrain(net, data)
             n_before = len(net.history)
             if partial:
                 train_split, net.train_split = net.train_split, None
@@ -401,6 +403,16 @@ class BaseAutoEncoder(
         else:
             self.best_loss_ = min(self.loss_curve_, default=None)
         self._n_features_out = self.n_components
+
+    def _pretrain(self, net, data):
+        """Greedy layer-wise pretraining of a freshly initialised ``net``.
+
+        Runs only for estimators with a ``pretraining`` parameter (see
+        :func:`~skautoenc._pretraining.pretrain_net` for the other parameters it
+        reads); sets ``pretraining_curves_``.
+        """
+        if hasattr(self, "pretraining"):
+            self.pretraining_curves_ = pretrain_net(self, net, data)
 
     def _make_net(self, n_features, device, seed, monitor):
         if self.solver == "adam":

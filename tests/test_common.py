@@ -11,6 +11,7 @@ from skautoenc import (
 
 # Tiny networks and few epochs: the checks test the API contract, not model quality.
 TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
+TINY_PRETRAINING = dict(TINY, pretraining_max_iter=2)
 
 ESTIMATORS = [
     AutoEncoder(n_components=2, **TINY),
@@ -22,6 +23,8 @@ ESTIMATORS = [
     SparseAutoEncoder(n_components=2, early_stopping=True, **TINY),
     VariationalAutoEncoder(n_components=2, **TINY),
     VariationalAutoEncoder(n_components=2, n_mc_samples=2, beta=0.5, early_stopping=True, **TINY),
+    AutoEncoder(n_components=2, activation="logistic", pretraining="rbm", **TINY_PRETRAINING),
+    AutoEncoder(n_components=2, pretraining="autoencoder", **TINY_PRETRAINING),
 ]
 
 
