@@ -109,6 +109,46 @@ class DenoisingAutoEncoder(AutoEncoder):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the validation split and the
         corruption. The global torch seed is neither used nor changed.
+    pretraining : {None, "rbm", "autoencoder"}, default=None
+        Greedy layer-wise pretraining of the network before the ``max_iter`` epochs of
+        backpropagation fine-tuning. Each layer, from the input towards the code, is
+        trained alone on the previous layer's hidden activations of the training data
+        (the validation split is left out); the trained layers then initialise the
+        encoder and, mirrored, the decoder, whose weights stay free (untied) during
+        fine-tuning. With ``max_iter=0`` the pretrained network is kept as it is.
+        Not repeated on a warm start.
+        For this model, pretraining trains each layer on clean input (stacked
+        autoencoders, not stacked *denoising* autoencoders); the corruption applies to
+        the fine-tuning epochs.
+
+        - ``"rbm"``: a stack of restricted Boltzmann machines trained by contrastive
+          divergence (CD-``cd_k``) and unrolled (Hinton & Salakhutdinov, 2006): the
+          encoder layer gets the RBM's weights ``W`` and hidden biases, the mirrored
+          decoder layer ``W`` transposed and the visible biases. The input units are
+          Bernoulli for ``loss_="bce"`` and Gaussian (linear, unit variance: standardise
+          the input, e.g. with ``StandardScaler``) for ``loss_="mse"``; the hidden
+          layers' units are Bernoulli and the code units Gaussian (linear). With hidden
+          layers, needs ``activation="logistic"``, whose units are those of a
+          Bernoulli RBM; other activations raise a ValueError in ``fit``. The updates
+          use momentum 0.5 for the first 5 epochs, then 0.9, and weight decay 2e-4 on
+          the weights.
+        - ``"autoencoder"``: a stack of one-hidden-layer autoencoders, trained with
+          ``solver``, each reconstructing its input through the activation that the
+          deep decoder applies there (Bengio et al., 2007). Works with any
+          ``activation``.
+
+    pretraining_max_iter : int, default=10
+        Epochs of pretraining for each layer.
+    pretraining_learning_rate : float or None, default=None
+        Learning rate of pretraining. ``None`` means 0.1 for ``"rbm"`` and
+        0.01 for ``"autoencoder"`` (larger steps than fine-tuning's, as each layer only
+        gets a few epochs). RBMs with Gaussian units (the code layer, or a Gaussian
+        input) use a tenth of it, as their unbounded units need smaller steps.
+    pretraining_batch_size : int or None, default=None
+        Minibatch size of pretraining. ``None`` means ``batch_size``.
+    cd_k : int, default=1
+        Number of alternating Gibbs sampling steps of contrastive divergence (CD-k),
+        for ``pretraining="rbm"``.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and infer. ``"auto"`` uses CUDA when available.
     verbose : int, default=0
@@ -137,6 +177,12 @@ class DenoisingAutoEncoder(AutoEncoder):
         stopping.
     best_validation_score_ : float
         Best of ``validation_scores_``. Only with early stopping.
+    pretraining_curves_ : list of list of float
+        For each pretrained layer, from the input towards the code, its reconstruction
+        error on its own training input after each pretraining epoch: the mean over
+        samples of the squared error summed over units, for the one-step mean-field
+        reconstruction of an RBM or the output of a one-layer autoencoder. Empty
+        without pretraining.
     device_ : str
         The device used.
     n_features_in_ : int
@@ -201,6 +247,11 @@ class DenoisingAutoEncoder(AutoEncoder):
         tol=1e-4,
         warm_start=False,
         random_state=None,
+        pretraining=None,
+        pretraining_max_iter=10,
+        pretraining_learning_rate=None,
+        pretraining_batch_size=None,
+        cd_k=1,
         device="cpu",
         verbose=0,
     ):
@@ -220,6 +271,11 @@ class DenoisingAutoEncoder(AutoEncoder):
             tol=tol,
             warm_start=warm_start,
             random_state=random_state,
+            pretraining=pretraining,
+            pretraining_max_iter=pretraining_max_iter,
+            pretraining_learning_rate=pretraining_learning_rate,
+            pretraining_batch_size=pretraining_batch_size,
+            cd_k=cd_k,
             device=device,
             verbose=verbose,
         )

@@ -25,6 +25,10 @@ ESTIMATORS = [
     VariationalAutoEncoder(n_components=2, n_mc_samples=2, beta=0.5, early_stopping=True, **TINY),
     AutoEncoder(n_components=2, activation="logistic", pretraining="rbm", **TINY_PRETRAINING),
     AutoEncoder(n_components=2, pretraining="autoencoder", **TINY_PRETRAINING),
+    DenoisingAutoEncoder(n_components=2, pretraining="autoencoder", **TINY_PRETRAINING),
+    SparseAutoEncoder(
+        n_components=2, activation="logistic", pretraining="rbm", **TINY_PRETRAINING
+    ),
 ]
 
 

@@ -11,7 +11,7 @@ from sklearn.neural_network import BernoulliRBM
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skautoenc import AutoEncoder
+from skautoenc import AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder
 
 # A deep logistic architecture; with the default pretraining settings both pretrainings
 # beat random initialisation at this fine-tuning budget (see test_pretraining_beats_...).
@@ -282,3 +282,21 @@ def test_diverging_pretraining_raises(digits):
 def test_invalid_pretraining_params(digits, params):
     with pytest.raises(InvalidParameterError):
         AutoEncoder(**params).fit(digits[0][:50])
+
+
+@pytest.mark.parametrize("estimator_class", [DenoisingAutoEncoder, SparseAutoEncoder])
+@pytest.mark.parametrize("method", ["rbm", "autoencoder"])
+def test_denoising_and_sparse_models_pretrain_too(estimator_class, method, digits):
+    X_train, X_test = digits
+    params = dict(
+        n_components=8,
+        hidden_layer_sizes=(32,),
+        activation="logistic",
+        max_iter=0,
+        pretraining_max_iter=5,
+        random_state=0,
+    )
+    pretrained = estimator_class(pretraining=method, **params).fit(X_train)
+    random_init = estimator_class(**params).fit(X_train)
+    assert [len(c) for c in pretrained.pretraining_curves_] == [5, 5]
+    assert -pretrained.score(X_test) < 0.8 * -random_init.score(X_test)
