@@ -122,6 +122,10 @@ class AutoEncoder(BaseAutoEncoder):
         for ``pretraining="rbm"``.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and infer. ``"auto"`` uses CUDA when available.
+    mixed_precision : bool, default=False
+        Run the forward pass of training under bfloat16 autocast, which is faster
+        on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
+        loss, the weights and all inference stay in float32.
     verbose : int, default=0
         Print a line per epoch (skorch's ``PrintLog``) when positive, and one per
         pretrained layer.
@@ -223,6 +227,7 @@ class AutoEncoder(BaseAutoEncoder):
         pretraining_batch_size=None,
         cd_k=1,
         device="cpu",
+        mixed_precision=False,
         verbose=0,
     ):
         self.n_components = n_components
@@ -246,6 +251,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.pretraining_batch_size = pretraining_batch_size
         self.cd_k = cd_k
         self.device = device
+        self.mixed_precision = mixed_precision
         self.verbose = verbose
 
     def _check_training_data(self, X, reuse):

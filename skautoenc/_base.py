@@ -197,7 +197,26 @@ class ConvergenceMonitor(Callback):
 
 class AutoEncoderNet(NeuralNet):
     """The skorch net of a plain autoencoder: the module returns ``(codes, output)``
-    and the loss is the reconstruction error of ``output`` against the clean input."""
+    and the loss is the reconstruction error of ``output`` against the clean input.
+
+    With ``mixed_precision=True`` the forward pass of training runs under bfloat16
+    autocast (on any device: bfloat16 needs no loss scaling); its outputs are cast
+    back to float32 before the loss, and evaluation stays in float32.
+    """
+
+    def __init__(self, *args, mixed_precision=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mixed_precision = mixed_precision
+
+    def infer(self, x, **fit_params):
+        if not (self.mixed_precision and self.module_.training):
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            out = super().infer(x, **fit_params)
+        if isinstance(out, tuple):
+            return tuple(o.float() for o in out)
+        return out.float()
 
     def get_dataset(self, X, y=None):
         if isinstance(X, torch.utils.data.Dataset):
@@ -234,6 +253,7 @@ class BaseAutoEncoder(
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "mixed_precision": ["boolean"],
         "verbose": ["verbose"],
     }
 
@@ -382,8 +402,25 @@ class BaseAutoEncoder(
             elif self.max_iter > 0:
                 net.partial_fit(data, epochs=self.max_iter)
 
+        if len(net.history) > n_before and "train_loss" not in net.history[-1]:
+            # skorch ends training quietly on KeyboardInterrupt, possibly mid-epoch:
+            # keep the weights, drop the unfinished epoch from the record
+            net.history.pop()
+            interrupted = True
+        else:
+            interrupted = not partial and not monitor.converged_ and (
+                len(net.history) - n_before < self.max_iter
+            )
         n_iter = len(net.history) - n_before
-        if not partial and self.max_iter > 0 and not monitor.converged_ and n_iter >= self.max_iter:
+        if interrupted:
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {n_iter} complete "
+                "epochs. The estimator keeps the weights reached so far; fit again with "
+                "warm_start=True (or call partial_fit) to continue.",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif not partial and self.max_iter > 0 and not monitor.converged_:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the optimization "
                 "hasn't converged yet.",
@@ -441,6 +478,7 @@ class BaseAutoEncoder(
             callbacks=[("convergence", monitor)],
             device=device,
             verbose=self.verbose,
+            mixed_precision=self.mixed_precision,
             **optimizer_params,
         )
         params.update(self._net_params())

@@ -158,6 +158,10 @@ class SparseAutoEncoder(AutoEncoder):
         for ``pretraining="rbm"``.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and infer. ``"auto"`` uses CUDA when available.
+    mixed_precision : bool, default=False
+        Run the forward pass of training under bfloat16 autocast, which is faster
+        on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
+        loss, the weights and all inference stay in float32.
     verbose : int, default=0
         Print a line per epoch (skorch's ``PrintLog``) when positive.
 
@@ -252,6 +256,7 @@ class SparseAutoEncoder(AutoEncoder):
         pretraining_batch_size=None,
         cd_k=1,
         device="cpu",
+        mixed_precision=False,
         verbose=0,
     ):
         super().__init__(
@@ -276,6 +281,7 @@ class SparseAutoEncoder(AutoEncoder):
             pretraining_batch_size=pretraining_batch_size,
             cd_k=cd_k,
             device=device,
+            mixed_precision=mixed_precision,
             verbose=verbose,
         )
         self.sparsity_target = sparsity_target

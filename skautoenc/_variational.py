@@ -151,6 +151,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         torch seed is neither used nor changed.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train and infer. ``"auto"`` uses CUDA when available.
+    mixed_precision : bool, default=False
+        Run the forward pass of training under bfloat16 autocast, which is faster
+        on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
+        loss, the weights and all inference stay in float32.
     verbose : int, default=0
         Print a line per epoch (skorch's ``PrintLog``) when positive.
 
@@ -267,6 +271,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         warm_start=False,
         random_state=None,
         device="cpu",
+        mixed_precision=False,
         verbose=0,
     ):
         self.n_components = n_components
@@ -287,6 +292,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
+        self.mixed_precision = mixed_precision
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting

@@ -1,0 +1,172 @@
+"""Interruption, divergence, mixed precision and odd inputs, over every estimator."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+from skautoenc._base import AutoEncoderNet
+
+from .conftest import public_estimators, tiny
+
+ESTIMATORS = public_estimators()
+
+
+def _interrupt_at_step(monkeypatch, step):
+    calls = {"n": 0}
+    original = AutoEncoderNet.train_step
+
+    def train_step(self, batch, **fit_params):
+        calls["n"] += 1
+        if calls["n"] == step:
+            raise KeyboardInterrupt
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(AutoEncoderNet, "train_step", train_step)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_keyboard_interrupt_leaves_a_usable_estimator(estimator_class, small_X, monkeypatch):
+    # 40 samples in batches of 16: 3 steps per epoch; interrupt in the middle of epoch 3
+    _interrupt_at_step(monkeypatch, 8)
+    est = tiny(estimator_class, max_iter=10, warm_start=True)
+    with pytest.warns(UserWarning, match="interrupted .* after 2 complete epochs"):
+        est.fit(small_X)
+    assert est.n_iter_ == 2 == len(est.loss_curve_)
+    assert np.isfinite(est.transform(small_X)).all()
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_params(max_iter=3).fit(small_X)  # warm start continues
+    assert est.n_iter_ == 5
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_divergence_is_an_error_and_keeps_the_previous_model(estimator_class, small_X):
+    est = tiny(estimator_class).fit(small_X)
+    codes = est.transform(small_X)
+    est.set_params(learning_rate_init=1e12, solver="sgd", max_iter=20)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        est.fit(small_X * 50 - 25)
+    assert_array_equal(est.transform(small_X), codes)
+    assert np.isfinite(est.transform(small_X)).all()
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_values_beyond_float32_are_refused(estimator_class, small_X):
+    X = small_X.copy()
+    X[0, 0] = 1e300
+    with pytest.raises(ValueError, match="float32 range"):
+        tiny(estimator_class).fit(X)
+    est = tiny(estimator_class).fit(small_X)
+    with pytest.raises(ValueError, match="float32 range"):
+        est.transform(X)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_huge_finite_values_never_give_nan_codes_silently(estimator_class, small_X):
+    X = small_X.copy()
+    X[0, 0] = 1e30
+    try:
+        est = tiny(estimator_class).fit(X)
+    except (ValueError, FloatingPointError) as exc:
+        assert "diverged" in str(exc) or "Scale" in str(exc)
+        return
+    try:
+        codes = est.transform(X)
+    except ValueError as exc:
+        assert "non-finite" in str(exc)
+    else:
+        assert np.isfinite(codes).all()
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_mixed_precision_trains_in_bfloat16(estimator_class, small_X):
+    full = tiny(estimator_class, max_iter=5).fit(small_X)
+    mixed = tiny(estimator_class, max_iter=5, mixed_precision=True).fit(small_X)
+    assert mixed.loss_curve_[-1] < mixed.loss_curve_[0]
+    assert not np.allclose(full.loss_curve_, mixed.loss_curve_)  # autocast was active
+    np.testing.assert_allclose(full.loss_curve_, mixed.loss_curve_, rtol=0.1)
+    codes = mixed.transform(small_X)
+    assert codes.dtype == np.float64
+    assert_array_equal(codes, mixed.transform(small_X))  # inference is float32, exact
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_dataframe_with_non_string_column_names(estimator_class, small_X):
+    df = pd.DataFrame(small_X)  # integer column names: no feature names are stored
+    est = tiny(estimator_class).fit(df)
+    assert not hasattr(est, "feature_names_in_")
+    assert_array_equal(est.transform(df), est.transform(small_X))
+    mixed = df.rename(columns={0: "a"})
+    with pytest.raises(TypeError, match="Feature names are only supported if all"):
+        tiny(estimator_class).fit(mixed)
+
+
+@pytest.mark.parametrize(
+    "estimator_name, params, message",
+    [
+        ("DenoisingAutoEncoder", {"noise_level": -0.1}, "noise_level"),
+        ("DenoisingAutoEncoder", {"noise": "pink"}, "noise"),
+        ("SparseAutoEncoder", {"sparsity_target": 1.0}, "sparsity_target"),
+        ("SparseAutoEncoder", {"sparsity_target": 0.0}, "sparsity_target"),
+        ("VariationalAutoEncoder", {"n_mc_samples": 0}, "n_mc_samples"),
+        ("VariationalAutoEncoder", {"likelihood": "poisson"}, "likelihood"),
+        ("AutoEncoder", {"pretraining": "pca"}, "pretraining"),
+    ],
+)
+def test_model_specific_invalid_parameters(estimator_name, params, message, small_X):
+    import skautoenc
+
+    with pytest.raises(ValueError, match=message):
+        tiny(getattr(skautoenc, estimator_name), **params).fit(small_X)
+
+
+# What fit/transform may raise on arbitrary input: a clear ValueError or TypeError.
+DOCUMENTED = (ValueError, TypeError)
+
+_dtypes = st.sampled_from(
+    [np.float64, np.float32, np.float16, np.int64, np.int8, np.uint8, np.bool_,
+     np.complex128, object, str]
+)
+
+
+@st.composite
+def _arrays(draw):
+    ndim = draw(st.integers(0, 3))
+    shape = tuple(draw(st.lists(st.integers(0, 6), min_size=ndim, max_size=ndim)))
+    dtype = draw(_dtypes)
+    values = draw(
+        st.lists(
+            st.floats(allow_nan=True, allow_infinity=True, width=32),
+            min_size=int(np.prod(shape)),
+            max_size=int(np.prod(shape)),
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # casts of nan/inf to ints
+        return np.array(values, dtype=np.float64).reshape(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(X=_arrays())
+def test_random_shapes_and_dtypes_raise_only_documented_errors(estimator_class, X):
+    est = tiny(estimator_class, max_iter=1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X)
+    except DOCUMENTED:
+        return
+    except FloatingPointError:  # documented: training diverged on extreme values
+        return
+    codes = est.transform(X)
+    assert codes.shape == (X.shape[0], est.n_components)
+    assert np.isfinite(codes).all()
