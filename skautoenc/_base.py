@@ -156,6 +156,10 @@ class ConvergenceMonitor(Callback):
         self.tol = tol
         self.restore_best = restore_best
 
+    def initialize(self):
+        self.on_train_begin(None)
+        return self
+
     def on_train_begin(self, net, **kwargs):
         self.best_ = np.inf  # lowest value seen: its weights are the ones restored
         self.reference_ = np.inf  # last value that improved by at least tol
