@@ -91,3 +91,22 @@ def test_memmap_input_trains_like_in_memory(tmp_path, small_X):
     a = AutoEncoder(max_iter=3, random_state=0).fit(mm)
     b = AutoEncoder(max_iter=3, random_state=0).fit(small_X)
     assert_array_equal(a.transform(mm), b.transform(small_X))
+
+
+def test_memmap_and_sparse_are_not_converted_whole(tmp_path, small_X, monkeypatch):
+    from skautoenc import _base
+
+    seen = []
+    original = _base.RowDataset.__init__
+
+    def spy(self, X):
+        seen.append(type(X).__name__)
+        original(self, X)
+
+    monkeypatch.setattr(_base.RowDataset, "__init__", spy)
+    mm = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=small_X.shape)
+    mm[:] = small_X
+    AutoEncoder(max_iter=1).fit(mm)
+    AutoEncoder(max_iter=1).fit(sp.csr_matrix(small_X))
+    AutoEncoder(max_iter=1).fit(small_X)
+    assert seen == ["ndarray", "csr_matrix", "Tensor"]
