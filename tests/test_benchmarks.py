@@ -19,6 +19,9 @@ TINY_ARGS = {
         "--sizes", "4", "--epochs", "1", "--target-epochs", "1", "--vae-epochs", "1",
         "--importance-samples", "5",
     ],
+    "bench_features.py": [
+        "--sizes", "4", "--seeds", "0", "--max-iter", "1", "--only", "AutoEncoder",
+    ],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],

@@ -1,0 +1,126 @@
+"""Which features give LogisticRegression the best held-out accuracy?
+
+``Pipeline([extractor, LogisticRegression])`` for raw pixels, PCA, scikit-learn's
+``BernoulliRBM(n_components=256)`` (the settings of scikit-learn's RBM example) and every
+skautoenc estimator at several code sizes, each with its default settings apart from
+``n_components`` (unless ``--max-iter`` overrides the number of epochs, which the table
+then says). Also the extractor's codes concatenated to the raw input (what
+``FeatureUnion([("raw", "passthrough"), ("codes", extractor)])`` gives), from the same
+fitted extractor. Means and standard deviations over seeds.
+
+    python benchmarks/bench_features.py --data ../shared/data/mnist --out results/features.json
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+from _data import format_table, load_dataset, machine, write_json
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import BernoulliRBM
+
+from skautoenc import (
+    AutoEncoder,
+    DenoisingAutoEncoder,
+    SparseAutoEncoder,
+    VariationalAutoEncoder,
+)
+
+ESTIMATORS = {
+    "AutoEncoder": AutoEncoder,
+    "DenoisingAutoEncoder": DenoisingAutoEncoder,
+    "SparseAutoEncoder": SparseAutoEncoder,
+    "VariationalAutoEncoder": VariationalAutoEncoder,
+}
+
+
+def classifier():
+    return LogisticRegression(max_iter=1000)
+
+
+def extractors(sizes, seed, max_iter, only):
+    """(name, code size, extractor or None for raw pixels)."""
+    yield "raw pixels", None, None
+    for size in sizes:
+        yield "PCA", size, PCA(size, random_state=seed)
+    # scikit-learn's "RBM features for digit classification" example settings
+    yield "BernoulliRBM", 256, BernoulliRBM(
+        n_components=256, learning_rate=0.06, n_iter=10, random_state=seed
+    )
+    for name, cls in ESTIMATORS.items():
+        if only and name not in only:
+            continue
+        for size in sizes:
+            params = {"n_components": size, "random_state": seed}
+            if max_iter is not None:
+                params["max_iter"] = max_iter
+            yield name, size, cls(**params)
+
+
+def evaluate(extractor, X_train, y_train, X_test, y_test):
+    start = time.perf_counter()
+    if extractor is None:
+        codes_train, codes_test = X_train, X_test
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            codes_train = extractor.fit_transform(X_train)
+        codes_test = extractor.transform(X_test)
+    extract_time = time.perf_counter() - start
+    start = time.perf_counter()
+    accuracy = classifier().fit(codes_train, y_train).score(codes_test, y_test)
+    fit_time = extract_time + time.perf_counter() - start
+    result = {"accuracy": accuracy, "fit s": fit_time}
+    if extractor is not None:
+        union_train = np.hstack([X_train, codes_train])
+        union_test = np.hstack([X_test, codes_test])
+        result["accuracy with raw"] = (
+            classifier().fit(union_train, y_train).score(union_test, y_test)
+        )
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="folder with the MNIST idx files (default: digits)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 128, 256])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-iter", type=int, help="override the estimators' epochs")
+    parser.add_argument("--only", nargs="*", choices=list(ESTIMATORS), help="estimators to run")
+    parser.add_argument("--n-train", type=int, default=8000)
+    parser.add_argument("--out", help="write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    runs = {}
+    for seed in args.seeds:
+        X_train, X_test, y_train, y_test, name = load_dataset(
+            args.data, n_train=args.n_train, random_state=seed
+        )
+        for label, size, extractor in extractors(args.sizes, seed, args.max_iter, args.only):
+            result = evaluate(extractor, X_train, y_train, X_test, y_test)
+            runs.setdefault((label, size), []).append(result)
+            print(f"seed {seed} {label} {size}: {result}", flush=True)
+
+    rows = []
+    for (label, size), results in runs.items():
+        row = {"features": label, "code size": size if size else X_train.shape[1]}
+        for key in ("accuracy", "accuracy with raw", "fit s"):
+            values = [r[key] for r in results if key in r]
+            if values:
+                row[key] = statistics.mean(values)
+                row[key + " sd"] = statistics.stdev(values) if len(values) > 1 else 0.0
+        rows.append(row)
+    columns = ["features", "code size", "accuracy", "accuracy sd", "accuracy with raw",
+               "accuracy with raw sd", "fit s"]
+    print(f"\ndata: {name}; seeds {args.seeds}; epochs: "
+          f"{args.max_iter if args.max_iter else 'each estimator default'}")
+    print(format_table([{c: r.get(c, float("nan")) for c in columns} for r in rows]))
+    write_json(args.out, {"machine": machine(), "data": name, "args": vars(args), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
