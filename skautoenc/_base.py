@@ -25,7 +25,12 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    assert_all_finite,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
@@ -39,7 +44,7 @@ from ._pretraining import pretrain_net
 #: this size: every row then goes through matrix products of the same shape, so a
 #: sample's codes do not depend on which other samples share its call (float32 matrix
 #: kernels may sum in a different order for a different number of rows).
-INFERENCE_BATCH_SIZE = 1024
+INFERENCE_BATCH_SIZE = 4096
 
 _FLOAT_DTYPES = [np.float64, np.float32]
 
@@ -70,12 +75,21 @@ def is_memory_mapped(X):
 
 
 def check_float32_range(X, name):
-    """Refuse values that float32, the precision of the networks, turns into infinity."""
+    """Refuse NaN, infinity, and values that float32 (the networks' precision) overflows.
+
+    One pass of ``max`` and one of ``min`` over the values: a NaN or an infinity shows
+    in them, and only then does scikit-learn's finiteness check run, for its message.
+    """
     values = X.data if sp.issparse(X) else X
+    if not values.size:
+        return X
+    magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
+    if not np.isfinite(magnitude):
+        assert_all_finite(values, input_name=name)
     limit = np.finfo(np.float32).max
-    if values.size and np.abs(values).max() > limit:
+    if magnitude > limit:
         raise ValueError(
-            f"{name} holds values of magnitude up to {np.abs(values).max():.3g}, beyond the "
+            f"{name} holds values of magnitude up to {magnitude:.3g}, beyond the "
             f"float32 range ({limit:.3g}) the networks compute in. Scale the data first "
             "(e.g. with sklearn.preprocessing.StandardScaler)."
         )
@@ -506,7 +520,14 @@ class BaseAutoEncoder(
 
     def _validate_input(self, X, reset=False):
         """``validate_data`` for samples (dense or CSR), plus the float32 range check."""
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, accept_sparse="csr", reset=reset)
+        X = validate_data(
+            self,
+            X,
+            dtype=_FLOAT_DTYPES,
+            accept_sparse="csr",
+            reset=reset,
+            ensure_all_finite=False,  # check_float32_range checks it, in the same pass
+        )
         return check_float32_range(X, "X")
 
     # ---------------------------------------------------------------- inference
@@ -524,14 +545,15 @@ class BaseAutoEncoder(
         n_samples = X.shape[0]
         size = INFERENCE_BATCH_SIZE
         out = None
+        batch = torch.empty((size, *X.shape[1:]), dtype=torch.float32)  # reused per chunk
         with torch.no_grad():
             for start in range(0, n_samples, size):
                 chunk = X[start : start + size]
                 if sp.issparse(chunk):
                     chunk = chunk.toarray()
                 n_rows = len(chunk)
-                batch = torch.zeros((size, *chunk.shape[1:]), dtype=torch.float32)
                 batch.numpy()[:n_rows] = chunk
+                batch[n_rows:] = 0
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
                 if not np.isfinite(result).all():
                     raise ValueError(
