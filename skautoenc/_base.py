@@ -240,6 +240,12 @@ class AutoEncoderNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.mixed_precision = mixed_precision
 
+    def _set_training(self, training=True):
+        # skorch sets the mode of every submodule before every batch; skip it when the
+        # module is already in that mode (a measurable share of small-network epochs)
+        if self.module_.training != training or self.criterion_.training != training:
+            super()._set_training(training)
+
     def infer(self, x, **fit_params):
         if not (self.mixed_precision and self.module_.training):
             return super().infer(x, **fit_params)
