@@ -56,8 +56,14 @@ def _check_figures_are_labelled(name):
 
 
 def test_every_example_is_listed():
+    # docs/gallery_order.py imports sphinx_gallery, which the tests do not need: read ORDER
+    tree = ast.parse((EXAMPLES_DIR.parent / "docs" / "gallery_order.py").read_text())
+    order = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "ORDER"
+    )
     assert len(EXAMPLES) >= 7
-    order = runpy.run_path(str(EXAMPLES_DIR.parent / "docs" / "gallery_order.py"))["ORDER"]
     assert sorted(order) == [path.name for path in EXAMPLES]
 
 
