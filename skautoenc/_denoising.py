@@ -165,7 +165,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         ``net_.corruption`` the corruption applied to training minibatches.
     loss_ : {"bce", "mse"}
         The reconstruction loss used.
-    noise_bounds_ : ndarray of shape (2, n_features_in_)
+    noise_bounds_ : ndarray of shape (2, `n_features_in_`)
         Per-feature low (row 0) and high (row 1) values of the corruption: 0 and 1
         when the training data lies in [0, 1], otherwise each feature's minimum and
         maximum on the training data. Salt-and-pepper noise writes these values;
@@ -191,7 +191,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         The device used.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when they are all strings.
 
     See Also

@@ -1,0 +1,73 @@
+"""Sphinx configuration of the skautoenc documentation.
+
+Build with ``bash scripts/docs.sh`` from the repository root (add ``-D plot_gallery=0`` to
+build without running the gallery examples).
+"""
+
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+# the package of this checkout, also when another copy is installed; and the sort key below
+sys.path.insert(0, str(DOCS.parent))
+sys.path.insert(0, str(DOCS))
+
+import skautoenc  # noqa: E402
+
+project = "skautoenc"
+author = "the skautoenc developers"
+copyright = "the skautoenc developers"
+release = skautoenc.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+templates_path = ["_templates"]
+# pretraining_results.md is included into benchmarks.rst, not a page of its own
+exclude_patterns = ["_build", "pretraining_results.md"]
+default_role = "literal"
+
+# -- API reference -------------------------------------------------------------------
+autosummary_generate = True
+numpydoc_show_class_members = False  # the class template lists the methods
+numpydoc_class_members_toctree = False
+
+# -- gallery ---------------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+    "ignore_pattern": r"/_",
+    "within_subsection_order": "gallery_order.ExampleOrder",
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("skautoenc",),
+    "reference_url": {"skautoenc": None},
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "min_reported_time": 5,
+}
+
+# -- HTML ------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"skautoenc {release}"
+html_static_path = []
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_sidebars = {"index": [], "install": [], "benchmarks": []}
+html_show_sourcelink = False

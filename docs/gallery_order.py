@@ -1,0 +1,22 @@
+"""The reading order of the gallery (sphinx-gallery's ``within_subsection_order``)."""
+
+from sphinx_gallery.sorting import FileNameSortKey
+
+ORDER = [
+    "plot_reconstruction.py",
+    "plot_denoising.py",
+    "plot_sparse_codes.py",
+    "plot_vae_latent_space.py",
+    "plot_pretraining.py",
+    "plot_pipeline_grid_search.py",
+    "plot_anomaly_detection.py",
+]
+
+
+class ExampleOrder(FileNameSortKey):
+    """Examples listed in :data:`ORDER` first, in that order; any others after them."""
+
+    def __call__(self, filename):
+        if filename in ORDER:
+            return f"{ORDER.index(filename):03d}"
+        return f"999{filename}"
