@@ -63,9 +63,11 @@ def check_float32_range(X, name):
     """Refuse values that float32, the precision of the networks, turns into infinity."""
     values = X.data if sp.issparse(X) else X
     limit = np.finfo(np.float32).max
-    if values.size and np.abs(values).max() > limit:
+    # two reductions, not np.abs(values).max(): that would copy all of X (a memory map too)
+    largest = max(abs(float(values.max())), abs(float(values.min()))) if values.size else 0
+    if largest > limit:
         raise ValueError(
-            f"{name} holds values of magnitude up to {np.abs(values).max():.3g}, beyond the "
+            f"{name} holds values of magnitude up to {largest:.3g}, beyond the "
             f"float32 range ({limit:.3g}) the networks compute in. Scale the data first "
             "(e.g. with sklearn.preprocessing.StandardScaler)."
         )

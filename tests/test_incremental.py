@@ -91,3 +91,25 @@ def test_memmap_input_trains_like_in_memory(tmp_path, small_X):
     a = AutoEncoder(max_iter=3, random_state=0).fit(mm)
     b = AutoEncoder(max_iter=3, random_state=0).fit(small_X)
     assert_array_equal(a.transform(mm), b.transform(small_X))
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_fit_and_transform_hold_no_copy_of_the_data(estimator_class):
+    # the input checks and the batch conversion must not copy X whole: numpy reports
+    # its allocations to tracemalloc (torch's tensors are not counted there)
+    import tracemalloc
+
+    X = np.random.RandomState(0).uniform(size=(4000, 500))  # 16 MB, batches of 0.4 MB
+    est = tiny(estimator_class, max_iter=1, batch_size=100)
+    est.fit(X[:200]).transform(X[:200])  # first-call imports and caches are not counted
+    tracemalloc.start()
+    try:
+        est.fit(X)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        est.transform(X)
+        transform_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fit_peak < X.nbytes / 4
+    assert transform_peak < X.nbytes / 4
