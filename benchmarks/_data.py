@@ -136,3 +136,48 @@ class PeakRSS:
     def __exit__(self, *exc):
         self.extra = None if self.start is None else self._status("VmHWM") - self.start
         return False
+
+
+class PeakAnon:
+    """Peak growth of this process's anonymous resident memory inside a ``with`` block.
+
+    Anonymous memory is what the process allocates for itself (arrays, tensors). Unlike
+    the high-water mark of :class:`PeakRSS` it leaves out the pages of a memory-mapped
+    file, which the kernel can drop at any time and reads back on demand. Linux only:
+    ``RssAnon`` is sampled by a thread every ``interval`` seconds, so a spike shorter
+    than that can be missed. ``extra`` (bytes) is None where it cannot be read.
+    """
+
+    def __init__(self, interval=0.002):
+        self.interval = interval
+
+    def _sample(self):
+        try:
+            return PeakRSS._status("RssAnon")
+        except OSError:
+            return None
+
+    def _poll(self):
+        while not self._done.wait(self.interval):
+            self.peak = max(self.peak, self._sample())
+
+    def __enter__(self):
+        import threading
+
+        self.start = self._sample()
+        self.peak = self.start
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        if self.start is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        if self.start is None:
+            self.extra = None
+            return False
+        self._thread.join()
+        self.peak = max(self.peak, self._sample())
+        self.extra = self.peak - self.start
+        return False

@@ -110,3 +110,26 @@ def test_memmap_and_sparse_are_not_converted_whole(tmp_path, small_X, monkeypatc
     AutoEncoder(max_iter=1).fit(sp.csr_matrix(small_X))
     AutoEncoder(max_iter=1).fit(small_X)
     assert seen == ["ndarray", "csr_matrix", "Tensor"]
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_fit_and_transform_hold_no_copy_of_the_data(estimator_class):
+    # the input checks and the batch conversion must not copy X whole: numpy reports
+    # its allocations to tracemalloc (torch's tensors are not counted there)
+    import tracemalloc
+
+    X = np.random.RandomState(0).uniform(size=(4000, 500))  # 16 MB, batches of 0.4 MB
+    est = tiny(estimator_class, max_iter=1, batch_size=100)
+    est.fit(X[:200]).transform(X[:200])  # first-call imports and caches are not counted
+    tracemalloc.start()
+    try:
+        est.fit(X)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        est.transform(X)
+        transform_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # fit holds one float32 copy of in-memory data (half of float64 X), nothing more
+    assert fit_peak < 0.6 * X.nbytes
+    assert transform_peak < X.nbytes / 4
