@@ -1,6 +1,5 @@
 """Data and measurement helpers shared by the benchmark scripts."""
 
-import gzip
 import json
 import os
 import platform
@@ -9,43 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: File names looked for in an MNIST folder, first match wins.
-MNIST_FILES = {
-    "images": ["t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz"],
-    "labels": ["t10k-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz"],
-}
-
-
-def read_idx(path):
-    """Read a (possibly gzipped) idx file of unsigned bytes into an array of its shape."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if data[:2] != b"\x00\x00" or data[2] != 0x08:
-        raise ValueError(f"{path} is not an idx file of unsigned bytes.")
-    n_dims = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
-    values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims)
-    if values.size != int(np.prod(shape)):
-        raise ValueError(f"{path} holds {values.size} values, its header says {shape}.")
-    return values.reshape(shape)
-
-
-def load_mnist(path):
-    """MNIST images in folder ``path`` as ``(n_samples, 784)`` floats in [0, 1], and labels."""
-    folder = Path(path)
-    found = {}
-    for kind, names in MNIST_FILES.items():
-        for name in names:
-            if (folder / name).exists():
-                found[kind] = folder / name
-                break
-        else:
-            raise FileNotFoundError(f"No MNIST {kind} file ({' or '.join(names)}) in {folder}.")
-    images = read_idx(found["images"])
-    X = images.reshape(len(images), -1).astype(np.float64) / 255.0
-    return X, read_idx(found["labels"]).astype(np.int64)
+from skautoenc.datasets import load_mnist
 
 
 def load_dataset(path=None, n_train=8000, n_test=2000, random_state=0):

@@ -19,10 +19,8 @@ for held-out images, the clean image, the noisy input and the output, next to a 
 # ----
 # Pixels in [0, 1]; the noisy inputs are clipped back to [0, 1], as the estimator does
 # with its own training noise (``clip=True``).
-import gzip
 import os
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,6 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skautoenc import AutoEncoder, DenoisingAutoEncoder
+from skautoenc.datasets import load_mnist
 
 TINY = os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"  # a few seconds, for the tests
 
@@ -41,15 +40,8 @@ def load_images():
     if not folder:
         digits = load_digits()
         return digits.data / 16.0, digits.target, 8
-    images = sorted(Path(folder).glob("*images-idx3-ubyte*"))[-1]  # train- over t10k-
-    arrays = []
-    for path in (images, images.with_name(images.name.replace("images-idx3", "labels-idx1"))):
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
-            raw = f.read()
-        shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(raw[3])]
-        arrays.append(np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(shape))
-    X, y = arrays
-    return X.reshape(len(X), -1)[:6000] / 255.0, y[:6000].astype(int), 28
+    X, y = load_mnist(folder)
+    return X[:6000], y[:6000], 28
 
 
 

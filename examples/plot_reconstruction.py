@@ -16,19 +16,17 @@ digits: first the reconstructed images, then the reconstruction error as the cod
 # Pixel intensities are scaled to [0, 1], so the autoencoder uses a sigmoid output and
 # the Bernoulli cross-entropy loss (``loss="auto"``). Set ``SKAUTOENC_MNIST`` to a folder
 # of MNIST idx files to use MNIST instead of the 8x8 digits.
-import gzip
 import os
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skautoenc import AutoEncoder
+from skautoenc.datasets import load_mnist
 
 TINY = os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"  # a few seconds, for the tests
 
@@ -39,15 +37,8 @@ def load_images():
     if not folder:
         digits = load_digits()
         return digits.data / 16.0, digits.target, 8
-    images = sorted(Path(folder).glob("*images-idx3-ubyte*"))[-1]  # train- over t10k-
-    arrays = []
-    for path in (images, images.with_name(images.name.replace("images-idx3", "labels-idx1"))):
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
-            raw = f.read()
-        shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(raw[3])]
-        arrays.append(np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(shape))
-    X, y = arrays
-    return X.reshape(len(X), -1)[:6000] / 255.0, y[:6000].astype(int), 28
+    X, y = load_mnist(folder)
+    return X[:6000], y[:6000], 28
 
 
 X, y, side = load_images()

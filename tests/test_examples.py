@@ -103,8 +103,8 @@ def test_examples_read_mnist_idx_files(tmp_path, monkeypatch):
 
     namespace = {}
     exec(  # the imports the examples make for it
-        "import gzip, os\nfrom pathlib import Path\nimport numpy as np\n"
-        "from sklearn.datasets import load_digits\n" + next(iter(sources.values())),
+        "import os\nfrom sklearn.datasets import load_digits\n"
+        "from skautoenc.datasets import load_mnist\n" + next(iter(sources.values())),
         namespace,
     )
     X, y, side = namespace["load_images"]()
