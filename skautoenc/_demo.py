@@ -24,6 +24,13 @@ def demo_models(n_components, random_state):
     """The models the demo compares, by display name (each with default settings)."""
     return {
         "AutoEncoder": AutoEncoder(n_components, random_state=random_state),
+        "AutoEncoder (RBM-pretrained)": AutoEncoder(
+            n_components,
+            hidden_layer_sizes=(128, 64),
+            activation="logistic",
+            pretraining="rbm",
+            random_state=random_state,
+        ),
         "DenoisingAutoEncoder": DenoisingAutoEncoder(n_components, random_state=random_state),
         "SparseAutoEncoder": SparseAutoEncoder(n_components, random_state=random_state),
         "VariationalAutoEncoder": VariationalAutoEncoder(

@@ -101,3 +101,15 @@ def test_small_and_cast_inputs_are_accepted(estimator_class, small_X):
     tiny(estimator_class).fit(small_X[:1])  # a single sample
     est = tiny(estimator_class).fit((small_X > 0.5).astype(int))
     assert est.transform(small_X > 0.5).dtype == np.float64
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_bernoulli_objective_needs_unit_interval_data(estimator_class, small_X):
+    # the Bernoulli loss (likelihood, for the VAE) is chosen explicitly here
+    params = (
+        {"likelihood": "bernoulli"}
+        if "likelihood" in estimator_class().get_params()
+        else {"loss": "bce"}
+    )
+    with pytest.raises(ValueError, match="MinMaxScaler"):
+        tiny(estimator_class, **params).fit(small_X * 3 - 1)
