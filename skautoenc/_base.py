@@ -9,6 +9,7 @@ by small hooks: :meth:`BaseAutoEncoder._make_module`, ``_net_class`` and
 
 import copy
 import mmap
+import threading
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -47,6 +48,12 @@ from ._pretraining import pretrain_net
 INFERENCE_BATCH_SIZE = 4096
 
 _FLOAT_DTYPES = [np.float64, np.float32]
+
+#: Training seeds torch's process-wide generator (inside ``fork_rng``, which restores it
+#: afterwards). Fits running in threads of one process (joblib's threading backend, Dask
+#: workers with several threads) would draw from it in turn and lose reproducibility, so
+#: seeded training holds this lock: such fits run one at a time, each with its own draws.
+_TORCH_RNG_LOCK = threading.RLock()
 
 
 def value_range(X):
@@ -416,7 +423,7 @@ class BaseAutoEncoder(
             data = RowDataset(torch.as_tensor(np.asarray(X, dtype=np.float32), device=device))
 
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
+        with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if reuse:
                 net = copy.deepcopy(self.net_)

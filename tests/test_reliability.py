@@ -170,3 +170,18 @@ def test_random_shapes_and_dtypes_raise_only_documented_errors(estimator_class, 
     codes = est.transform(X)
     assert codes.shape == (X.shape[0], est.n_components)
     assert np.isfinite(codes).all()
+
+
+def test_fits_in_threads_are_reproducible(small_X):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skautoenc import DenoisingAutoEncoder
+
+    def fit(seed):
+        return tiny(DenoisingAutoEncoder, max_iter=5, random_state=seed).fit(small_X)
+
+    alone = [fit(seed).transform(small_X) for seed in (0, 1, 2, 3)]
+    with ThreadPoolExecutor(4) as pool:
+        together = [est.transform(small_X) for est in pool.map(fit, (0, 1, 2, 3))]
+    for a, b in zip(alone, together):
+        assert_array_equal(a, b)
