@@ -161,16 +161,14 @@ class TensorBatchIterator:
         if isinstance(dataset, torch.utils.data.Subset):
             dataset, subset = dataset.dataset, torch.as_tensor(dataset.indices)
         n_samples = len(self.dataset)
-        order = torch.randperm(n_samples) if self.shuffle else None
+        order = torch.randperm(n_samples) if self.shuffle else torch.arange(n_samples)
         for start in range(0, n_samples, self.batch_size):
-            if order is None and subset is None:
-                index = slice(start, start + self.batch_size)
-            else:
-                index = order[start : start + self.batch_size] if order is not None else None
+            if self.shuffle or subset is not None:
+                index = order[start : start + self.batch_size]
                 if subset is not None:
-                    index = subset[start : start + self.batch_size] if index is None else (
-                        subset[index]
-                    )
+                    index = subset[index]
+            else:
+                index = slice(start, start + self.batch_size)  # a view, no copy
             batch = dataset.rows(index)
             yield batch, batch
 
