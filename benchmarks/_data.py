@@ -6,8 +6,7 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
-
+from skautoenc._demo import format_table as demo_format_table
 from skautoenc.datasets import load_mnist
 
 
@@ -49,20 +48,8 @@ def machine():
 
 
 def format_table(rows):
-    """Rows (dicts with the same keys) as an aligned text table."""
-    columns = list(rows[0])
-
-    def cell(value):
-        if isinstance(value, float):
-            return "-" if np.isnan(value) else f"{value:.4g}"
-        return str(value)
-
-    cells = [[cell(row[c]) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
-    return "\n".join(lines)
+    """Rows (dicts with the same keys) as an aligned text table, 4 significant digits."""
+    return demo_format_table(rows, float_format="{:.4g}")
 
 
 def write_json(path, payload):

@@ -427,14 +427,9 @@ class BaseAutoEncoder(
                 net = copy.deepcopy(self.net_)
                 monitor = dict(net.callbacks_)["convergence"]
             else:
-                monitor = ConvergenceMonitor(
-                    monitor="valid_loss" if self.early_stopping else "train_loss",
-                    patience=self.n_iter_no_change,
-                    tol=self.tol,
-                    restore_best=self.early_stopping,
-                )
-                net = self._make_net(X.shape[1], device, seed, monitor)
+                net = self._make_net(X.shape[1], device, seed)
                 net.initialize()
+                monitor = dict(net.callbacks_)["convergence"]
                 self._build_params = self.get_params(deep=False)
                 self._pretrain(net, data)
             n_before = len(net.history)
@@ -496,7 +491,14 @@ class BaseAutoEncoder(
         if hasattr(self, "pretraining"):
             self.pretraining_curves_ = pretrain_net(self, net, data)
 
-    def _make_net(self, n_features, device, seed, monitor):
+    def _make_net(self, n_features, device, seed):
+        """A new skorch net for ``n_features`` inputs, from the current parameters."""
+        monitor = ConvergenceMonitor(
+            monitor="valid_loss" if self.early_stopping else "train_loss",
+            patience=self.n_iter_no_change,
+            tol=self.tol,
+            restore_best=self.early_stopping,
+        )
         if self.solver == "adam":
             optimizer, optimizer_params = torch.optim.Adam, {}
         else:

@@ -122,13 +122,13 @@ def run_demo(output_dir="demo_output", n_components=16, random_state=0, models=N
     return rows
 
 
-def format_table(rows):
+def format_table(rows, float_format="{:.3f}"):
     """Render rows (dicts with the same keys) as an aligned text table."""
     columns = list(rows[0])
 
     def cell(value):
         if isinstance(value, float):
-            return "-" if np.isnan(value) else f"{value:.3f}"
+            return "-" if np.isnan(value) else float_format.format(value)
         return str(value)
 
     cells = [[cell(row[c]) for c in columns] for row in rows]

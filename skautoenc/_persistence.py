@@ -88,15 +88,7 @@ def net_from_state(estimator, state):
     current = estimator.get_params(deep=False)
     estimator.set_params(**state["build_params"])
     try:
-        from ._base import ConvergenceMonitor
-
-        monitor = ConvergenceMonitor(
-            monitor="valid_loss" if estimator.early_stopping else "train_loss",
-            patience=estimator.n_iter_no_change,
-            tol=estimator.tol,
-            restore_best=estimator.early_stopping,
-        )
-        net = estimator._make_net(estimator.n_features_in_, device, 0, monitor)
+        net = estimator._make_net(estimator.n_features_in_, device, 0)
         net.initialize()
     finally:
         estimator.set_params(**current)
