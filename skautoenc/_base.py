@@ -425,13 +425,12 @@ class BaseAutoEncoder(
             torch.manual_seed(seed)
             if reuse:
                 net = copy.deepcopy(self.net_)
-                monitor = dict(net.callbacks_)["convergence"]
             else:
                 net = self._make_net(X.shape[1], device, seed)
                 net.initialize()
-                monitor = dict(net.callbacks_)["convergence"]
                 self._build_params = self.get_params(deep=False)
                 self._pretrain(net, data)
+            monitor = dict(net.callbacks_)["convergence"]
             n_before = len(net.history)
             if partial:
                 train_split, net.train_split = net.train_split, None
