@@ -52,12 +52,14 @@ class DenoisingAutoEncoder(AutoEncoder):
     hidden_layer_sizes : array-like of int or int, default=(256,)
         Widths of the encoder's hidden layers, from the input towards the code. The
         decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.
-    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+    noise : {"gaussian", "masking", "salt_and_pepper"}, default="masking"
         How the training input is corrupted; each entry is corrupted independently:
 
+        - ``"masking"``: with probability ``noise_level``, an entry is set to 0.
+          The default: it gave better codes for a classifier, and lower held-out
+          reconstruction error, than gaussian noise on MNIST.
         - ``"gaussian"``: ``N(0, noise_level ** 2)`` noise is added to every entry;
           for data in [0, 1] the result is clipped to [0, 1] unless ``clip=False``.
-        - ``"masking"``: with probability ``noise_level``, an entry is set to 0.
         - ``"salt_and_pepper"``: with probability ``noise_level``, an entry is
           replaced by its feature's low or high value (see ``noise_bounds_``), with
           probability 1/2 each.
@@ -65,9 +67,8 @@ class DenoisingAutoEncoder(AutoEncoder):
         Amount of corruption: the standard deviation of the noise for
         ``"gaussian"`` (in the units of the data), the expected fraction of
         corrupted entries, in [0, 1], for ``"masking"`` and ``"salt_and_pepper"``.
-        ``0`` trains a plain autoencoder. The default suits data scaled to [0, 1]
-        (or standardised): since gaussian noise is in the units of the data, scale
-        the data first.
+        ``0`` trains a plain autoencoder. Gaussian noise is in the units of the
+        data: a level of 0.3 suits data scaled to [0, 1] or standardised.
     clip : bool, default=True
         With ``noise="gaussian"`` and training data in [0, 1], clip the corrupted
         input to [0, 1], so that it stays a valid input. Ignored otherwise.
@@ -235,7 +236,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         n_components=32,
         *,
         hidden_layer_sizes=(256,),
-        noise="gaussian",
+        noise="masking",
         noise_level=0.3,
         clip=True,
         loss="auto",

@@ -101,7 +101,9 @@ def test_corruption_does_not_modify_its_input_and_zero_level_is_identity(clean):
 def test_noise_bounds_follow_the_data():
     rng = np.random.RandomState(0)
     X_unit = rng.uniform(0.2, 0.7, size=(30, 3))
-    dae = DenoisingAutoEncoder(n_components=2, hidden_layer_sizes=(), max_iter=0).fit(X_unit)
+    dae = DenoisingAutoEncoder(
+        n_components=2, hidden_layer_sizes=(), noise="gaussian", max_iter=0
+    ).fit(X_unit)
     np.testing.assert_array_equal(dae.noise_bounds_, [[0, 0, 0], [1, 1, 1]])
     assert dae.net_.corruption.clip
 
