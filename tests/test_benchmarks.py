@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -48,3 +49,29 @@ def test_benchmark_runs_on_tiny_settings(script, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(out.read_text())
+
+
+def test_features_benchmark_merges_seeds_and_plots(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    script = str(BENCHMARKS / "bench_features.py")
+    args = [*TINY_ARGS["bench_features.py"]]
+    args[args.index("--seeds") + 1] = "{seed}"
+    for seed in (0, 1):
+        run_args = [a.format(seed=seed) for a in args]
+        subprocess.run(
+            [sys.executable, script, *run_args, "--out", str(tmp_path / f"s{seed}.json")],
+            check=True, capture_output=True, env=env, timeout=300, cwd=tmp_path,
+        )
+    merged = tmp_path / "merged.json"
+    subprocess.run(
+        [sys.executable, script, "--merge", str(tmp_path / "s0.json"), str(tmp_path / "s1.json"),
+         "--out", str(merged), "--plot", str(tmp_path / "chart.png")],
+        check=True, capture_output=True, env=env, timeout=300, cwd=tmp_path,
+    )
+    result = json.loads(merged.read_text())
+    assert {run["seed"] for run in result["runs"]} == {0, 1}
+    rows = {(row["features"], row["code size"]): row for row in result["rows"]}
+    assert rows[("AutoEncoder", 4)]["seeds"] == 2
+    accuracies = [r["accuracy"] for r in result["runs"] if r["features"] == "AutoEncoder"]
+    assert rows[("AutoEncoder", 4)]["accuracy"] == pytest.approx(np.mean(accuracies))
+    assert (tmp_path / "chart.png").stat().st_size > 10_000
