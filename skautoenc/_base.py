@@ -45,7 +45,9 @@ from ._pretraining import pretrain_net
 #: this size: every row then goes through matrix products of the same shape, so a
 #: sample's codes do not depend on which other samples share its call (float32 matrix
 #: kernels may sum in a different order for a different number of rows).
-INFERENCE_BATCH_SIZE = 4096
+#: 2048 rows: faster than 4096 on CPU (the converted chunk stays in cache) and half the
+#: padding for small calls.
+INFERENCE_BATCH_SIZE = 2048
 
 _FLOAT_DTYPES = [np.float64, np.float32]
 
@@ -101,6 +103,20 @@ def check_float32_range(X, name):
             "(e.g. with sklearn.preprocessing.StandardScaler)."
         )
     return X
+
+
+def _copy_to_float32(dest, rows):
+    """Copy the numpy array ``rows`` into the float32 tensor ``dest`` of the same shape.
+
+    Torch's copy converts on all of torch's threads, several times faster than numpy's
+    single-threaded cast; read-only arrays (which torch does not wrap without a warning)
+    and negative strides take numpy's. Values beyond the float32 range become infinite.
+    """
+    if rows.flags.writeable and min(rows.strides, default=0) >= 0:
+        dest.copy_(torch.from_numpy(rows))
+    else:
+        with np.errstate(over="ignore"):
+            dest.numpy()[...] = rows
 
 
 class RowDataset(torch.utils.data.Dataset):
@@ -530,8 +546,13 @@ class BaseAutoEncoder(
         params.update(self._net_params())
         return self._net_class(**params)
 
-    def _validate_input(self, X, reset=False):
-        """``validate_data`` for samples (dense or CSR), plus the float32 range check."""
+    def _validate_input(self, X, reset=False, check_range=True):
+        """``validate_data`` for samples (dense or CSR), plus the float32 range check.
+
+        With ``check_range=False`` the range check (which also finds NaN and infinity)
+        is left to :meth:`_batched`, which makes it on each chunk as it converts it to
+        float32: one pass less over ``X`` on the way to the network.
+        """
         X = validate_data(
             self,
             X,
@@ -540,19 +561,22 @@ class BaseAutoEncoder(
             reset=reset,
             ensure_all_finite=False,  # check_float32_range checks it, in the same pass
         )
-        return check_float32_range(X, "X")
+        return check_float32_range(X, "X") if check_range else X
 
     # ---------------------------------------------------------------- inference
     def _module(self):
         module = self.net_.module_
-        module.eval()
+        if module.training:  # eval() walks every submodule: once, not per chunk
+            module.eval()
         return module
 
     def _batched(self, fn, X, dtype):
         """Apply ``fn`` (tensor -> tensor) to ``X`` in batches, without autograd.
 
         Returns a numpy array of ``dtype``. Memory beyond the output is bounded by
-        :data:`INFERENCE_BATCH_SIZE` rows.
+        :data:`INFERENCE_BATCH_SIZE` rows. Each chunk of ``X`` is checked once converted
+        to float32, where NaN, infinity and values beyond the float32 range all show as
+        non-finite; :func:`check_float32_range` then says which, for all of ``X``.
         """
         n_samples = X.shape[0]
         size = INFERENCE_BATCH_SIZE
@@ -564,7 +588,11 @@ class BaseAutoEncoder(
                 if sp.issparse(chunk):
                     chunk = chunk.toarray()
                 n_rows = len(chunk)
-                batch.numpy()[:n_rows] = chunk
+                rows = batch[:n_rows]
+                _copy_to_float32(rows, chunk)  # beyond float32: inf, refused below
+                # a finite sum (one fast pass) rules out NaN and infinity
+                if not torch.isfinite(rows.sum()) and not torch.isfinite(rows).all():
+                    check_float32_range(X, "X")  # raises, naming the problem
                 batch[n_rows:] = 0
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
                 if not np.isfinite(result).all():
@@ -598,7 +626,7 @@ class BaseAutoEncoder(
             The codes, in the float dtype of ``X``.
         """
         check_is_fitted(self)
-        X = self._validate_input(X)
+        X = self._validate_input(X, check_range=False)  # _batched checks the range
         return self._batched(self._encode, X, X.dtype)
 
     def inverse_transform(self, X):
@@ -639,7 +667,7 @@ class BaseAutoEncoder(
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = self._validate_input(X)
+        X = self._validate_input(X, check_range=False)  # _batched checks the range
         return self._batched(
             lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
         )

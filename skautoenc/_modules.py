@@ -29,13 +29,28 @@ class Linear(nn.Linear):
     rows; the estimators also run inference in chunks of a fixed number of rows. Together
     this makes ``transform`` of a sample independent of the batch it comes in, which
     scikit-learn's invariance checks and reproducible pipelines rely on.
+
+    The copy of ``W.T`` is kept between calls and made again only when the weights
+    change (any in-place update bumps their version) or move.
     """
 
+    _weight_t = None
+    _weight_t_key = None
+
+    def transposed_weight(self):
+        """A contiguous copy of ``weight.t()``, cached until the weights change."""
+        weight = self.weight
+        key = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
+        if self._weight_t_key != key:
+            self._weight_t = weight.detach().t().contiguous()
+            self._weight_t_key = key
+        return self._weight_t
+
     def forward(self, X):
-        if self.training:
+        if self.training or torch.is_grad_enabled():
             return super().forward(X)
         rows = X.reshape(-1, X.shape[-1])
-        out = torch.addmm(self.bias, rows, self.weight.t().contiguous())
+        out = torch.addmm(self.bias, rows, self.transposed_weight())
         return out.reshape(*X.shape[:-1], out.shape[-1])
 
 

@@ -184,3 +184,49 @@ def test_cuda_request_without_gpu_is_a_clear_error(small_X):
 def test_verbose_prints_epoch_log(small_X, capsys):
     AutoEncoder(max_iter=2, verbose=1).fit(small_X)
     assert "train_loss" in capsys.readouterr().out
+
+
+def test_inference_layer_follows_weight_updates_and_keeps_gradients():
+    import torch
+
+    from skautoenc._modules import Linear
+
+    torch.manual_seed(0)
+    layer = Linear(5, 3).eval()
+    x = torch.randn(4, 5)
+    with torch.no_grad():
+        before = layer(x)
+        assert_allclose(before.numpy(), torch.nn.functional.linear(x, layer.weight,
+                                                                   layer.bias).numpy(),
+                        rtol=1e-6, atol=1e-6)
+        layer.weight.mul_(2.0)  # an in-place update, as an optimiser step makes
+        after = layer(x)
+        assert_allclose((after - layer.bias).numpy(), 2 * (before - layer.bias).numpy(),
+                        rtol=1e-5, atol=1e-6)
+    # outside no_grad (e.g. gradients with respect to the input), autograd still works
+    layer(x).sum().backward()
+    assert layer.weight.grad is not None and torch.any(layer.weight.grad != 0)
+
+
+def test_codes_follow_further_training(digits):
+    X = digits[0][:200]
+    ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=2, warm_start=True,
+                     random_state=0).fit(X)
+    codes = ae.transform(X)
+    ae.fit(X)  # two more epochs: the cached transposed weights must not be reused
+    fresh = AutoEncoder(**ae.get_params())
+    fresh.__setstate__(ae.__getstate__())  # the same weights, loaded afresh
+    assert not np.allclose(ae.transform(X), codes)
+    assert_array_equal(ae.transform(X), fresh.transform(X))
+
+
+def test_transform_same_for_read_only_reversed_and_float32_views(digits):
+    X = digits[0][:300]
+    ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+    codes = ae.transform(X)
+    read_only = X.copy()
+    read_only.setflags(write=False)  # converted by numpy, not torch: the same codes
+    assert_array_equal(ae.transform(read_only), codes)
+    assert_array_equal(ae.transform(X[::-1])[::-1], codes)  # negative strides
+    assert_array_equal(ae.transform(np.asfortranarray(X)), codes)
+    assert_array_equal(ae.transform(X.astype(np.float32)), codes.astype(np.float32))

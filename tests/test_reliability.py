@@ -5,12 +5,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
-from skautoenc._base import AutoEncoderNet
+from skautoenc import AutoEncoder
+from skautoenc._base import INFERENCE_BATCH_SIZE, AutoEncoderNet
 
 from .conftest import public_estimators, tiny
 
@@ -65,8 +67,23 @@ def test_values_beyond_float32_are_refused(estimator_class, small_X):
     with pytest.raises(ValueError, match="float32 range"):
         tiny(estimator_class).fit(X)
     est = tiny(estimator_class).fit(small_X)
-    with pytest.raises(ValueError, match="float32 range"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow warning on the way
+        for method in ("transform", "score_samples"):
+            with pytest.raises(ValueError, match="float32 range"):
+                getattr(est, method)(X)
+
+
+@pytest.mark.parametrize("value, message", [(1e300, "float32 range"), (np.nan, "NaN")])
+def test_inference_checks_every_chunk(value, message, small_X):
+    # transform checks the range chunk by chunk: a bad value in a later chunk is found
+    est = tiny(AutoEncoder).fit(small_X)
+    X = np.tile(small_X, (INFERENCE_BATCH_SIZE // len(small_X) + 2, 1))
+    X[INFERENCE_BATCH_SIZE + 1, 3] = value
+    with pytest.raises(ValueError, match=message):
         est.transform(X)
+    with pytest.raises(ValueError, match=message):
+        est.transform(sp.csr_matrix(X))
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
