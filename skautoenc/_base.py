@@ -8,6 +8,7 @@ by small hooks: :meth:`BaseAutoEncoder._make_module`, ``_net_class`` and
 """
 
 import copy
+import math
 import mmap
 import threading
 import warnings
@@ -50,6 +51,11 @@ from ._pretraining import pretrain_net
 INFERENCE_BATCH_SIZE = 2048
 
 _FLOAT_DTYPES = [np.float64, np.float32]
+
+#: ``max_iter="auto"`` trains for about this many minibatch updates ...
+AUTO_STEPS = 5000
+#: ... in at most this many epochs.
+AUTO_MAX_EPOCHS = 1000
 
 #: Training seeds torch's process-wide generator (inside ``fork_rng``, which restores it
 #: afterwards). Fits running in threads of one process (joblib's threading backend, Dask
@@ -393,6 +399,19 @@ class BaseAutoEncoder(
             raise
         return self
 
+    def _epochs(self, n_samples):
+        """The epochs one ``fit`` runs: ``max_iter``, or the number ``"auto"`` stands for.
+
+        ``"auto"``: enough epochs for about :data:`AUTO_STEPS` minibatch updates on
+        ``n_samples`` samples (less the validation split), at least 1 and at most
+        :data:`AUTO_MAX_EPOCHS`.
+        """
+        if self.max_iter != "auto":
+            return self.max_iter
+        n_train = n_samples * (1 - self.validation_fraction if self.early_stopping else 1)
+        steps_per_epoch = max(1, math.ceil(n_train / self.batch_size))
+        return min(AUTO_MAX_EPOCHS, math.ceil(AUTO_STEPS / steps_per_epoch))
+
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -437,6 +456,7 @@ class BaseAutoEncoder(
             data = RowDataset(torch.as_tensor(np.asarray(X, dtype=np.float32), device=device))
 
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        epochs = self._epochs(X.shape[0])
         with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if reuse:
@@ -454,8 +474,8 @@ class BaseAutoEncoder(
                     net.partial_fit(data, epochs=1)
                 finally:
                     net.train_split = train_split
-            elif self.max_iter > 0:
-                net.partial_fit(data, epochs=self.max_iter)
+            elif epochs > 0:
+                net.partial_fit(data, epochs=epochs)
 
         if len(net.history) > n_before and "train_loss" not in net.history[-1]:
             # skorch ends training quietly on KeyboardInterrupt, possibly mid-epoch:
@@ -464,7 +484,7 @@ class BaseAutoEncoder(
             interrupted = True
         else:
             interrupted = not partial and not monitor.converged_ and (
-                len(net.history) - n_before < self.max_iter
+                len(net.history) - n_before < epochs
             )
         n_iter = len(net.history) - n_before
         if interrupted:
@@ -475,9 +495,9 @@ class BaseAutoEncoder(
                 UserWarning,
                 stacklevel=4,
             )
-        elif not partial and self.max_iter > 0 and not monitor.converged_:
+        elif not partial and epochs > 0 and not monitor.converged_:
             warnings.warn(
-                f"Maximum iterations ({self.max_iter}) reached and the optimization "
+                f"Maximum iterations ({epochs}) reached and the optimization "
                 "hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=4,
@@ -528,7 +548,7 @@ class BaseAutoEncoder(
             # The L2 penalty applies to weights, not to biases (as in MLPRegressor).
             optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
             batch_size=self.batch_size,
-            max_epochs=self.max_iter,
+            max_epochs=1,  # unused: _fit always names the epochs (see _epochs)
             iterator_train=TensorBatchIterator,
             iterator_train__shuffle=True,
             iterator_valid=TensorBatchIterator,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skautoenc import SparseAutoEncoder
@@ -130,3 +131,26 @@ def test_sparse_codes_still_reconstruct(unit_digits, sparse_model):
     mean_prediction_error = np.mean((X_test - X_train.mean(axis=0)) ** 2)
     reconstruction = sparse_model.inverse_transform(sparse_model.transform(X_test))
     assert np.mean((reconstruction - X_test) ** 2) < mean_prediction_error
+
+
+def test_auto_max_iter_counts_minibatch_updates(monkeypatch):
+    import skautoenc._base as base
+
+    monkeypatch.setattr(base, "AUTO_STEPS", 10)
+    X = np.random.RandomState(0).uniform(size=(100, 6))
+    params = dict(n_components=3, hidden_layer_sizes=(), batch_size=25, tol=0.0,
+                  n_iter_no_change=50, random_state=0)
+    sae = SparseAutoEncoder(**params)
+    assert sae.max_iter == "auto"
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)"):
+        sae.fit(X)  # 4 updates per epoch: 3 epochs make at least 10
+    assert sae.n_iter_ == 3
+    # with early stopping, the validation split does not count
+    sae = SparseAutoEncoder(early_stopping=True, validation_fraction=0.5, **params)
+    assert sae._epochs(len(X)) == 5  # 2 updates per epoch
+    monkeypatch.setattr(base, "AUTO_MAX_EPOCHS", 4)
+    assert SparseAutoEncoder(batch_size=100)._epochs(100) == 4  # capped
+    # an integer is a number of epochs, as for the other estimators
+    assert SparseAutoEncoder(**{**params, "max_iter": 2}).fit(X).n_iter_ == 2
+    with pytest.raises(ValueError, match="max_iter"):
+        SparseAutoEncoder(max_iter="many").fit(X)
