@@ -9,6 +9,7 @@ ORDER = [
     "plot_vae_latent_space.py",
     "plot_pretraining.py",
     "plot_pipeline_grid_search.py",
+    "plot_features_for_classifiers.py",
     "plot_anomaly_detection.py",
 ]
 
