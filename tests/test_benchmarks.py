@@ -35,38 +35,38 @@ def test_every_benchmark_has_a_smoke_test():
     assert scripts == set(TINY_ARGS) | {"bench_scale.py"}
 
 
-@pytest.mark.parametrize("script", sorted(TINY_ARGS))
-def test_benchmark_runs_on_tiny_settings(script, tmp_path):
-    out = tmp_path / "result.json"
+def _run(script, args, cwd):
+    """Run ``benchmarks/script`` with ``args`` on one thread; fail with its stderr."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *TINY_ARGS[script], "--out", str(out)],
+        [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
-        cwd=tmp_path,
+        cwd=cwd,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("script", sorted(TINY_ARGS))
+def test_benchmark_runs_on_tiny_settings(script, tmp_path):
+    out = tmp_path / "result.json"
+    _run(script, [*TINY_ARGS[script], "--out", str(out)], tmp_path)
     assert json.loads(out.read_text())
 
 
 def test_features_benchmark_merges_seeds_and_plots(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    script = str(BENCHMARKS / "bench_features.py")
     args = [*TINY_ARGS["bench_features.py"]]
-    args[args.index("--seeds") + 1] = "{seed}"
-    for seed in (0, 1):
-        run_args = [a.format(seed=seed) for a in args]
-        subprocess.run(
-            [sys.executable, script, *run_args, "--out", str(tmp_path / f"s{seed}.json")],
-            check=True, capture_output=True, env=env, timeout=300, cwd=tmp_path,
-        )
+    for seed in ("0", "1"):
+        args[args.index("--seeds") + 1] = seed
+        _run("bench_features.py", [*args, "--out", str(tmp_path / f"s{seed}.json")], tmp_path)
     merged = tmp_path / "merged.json"
-    subprocess.run(
-        [sys.executable, script, "--merge", str(tmp_path / "s0.json"), str(tmp_path / "s1.json"),
+    _run(
+        "bench_features.py",
+        ["--merge", str(tmp_path / "s0.json"), str(tmp_path / "s1.json"),
          "--out", str(merged), "--plot", str(tmp_path / "chart.png")],
-        check=True, capture_output=True, env=env, timeout=300, cwd=tmp_path,
+        tmp_path,
     )
     result = json.loads(merged.read_text())
     assert {run["seed"] for run in result["runs"]} == {0, 1}
