@@ -14,7 +14,13 @@ from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from ._base import AutoEncoderNet, BaseAutoEncoder, in_unit_interval, value_range
+from ._base import (
+    AutoEncoderNet,
+    BaseAutoEncoder,
+    check_float32_range,
+    in_unit_interval,
+    value_range,
+)
 from ._losses import NegativeELBO, gaussian_kl, gaussian_log_density
 from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP
 
@@ -297,15 +303,15 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     # ------------------------------------------------------------------ fitting
     def _check_training_data(self, X, reuse):
-        previous = self.likelihood_ if reuse else None
-        if previous is not None:
-            likelihood = previous
+        if reuse:
+            likelihood = self.likelihood_
         elif self.likelihood == "auto":
             likelihood = "bernoulli" if in_unit_interval(X) else "gaussian"
         else:
             likelihood = self.likelihood
         self.likelihood_ = likelihood
-        self._check_bernoulli_data(X)
+        if reuse or self.likelihood != "auto":  # "auto" chose from the range already
+            self._check_bernoulli_data(X)
         if reuse:
             return
         # A Gaussian decoder starts from each feature's variance in the data: the
@@ -318,8 +324,16 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             )
 
     def _check_bernoulli_data(self, X):
-        if self.likelihood_ == "bernoulli" and not in_unit_interval(X):
-            low, high = value_range(X)
+        """Refuse data outside [0, 1] for a Bernoulli likelihood, from one range computation.
+
+        NaN, infinity and values beyond float32 get the messages of
+        :func:`check_float32_range` instead.
+        """
+        if self.likelihood_ != "bernoulli":
+            return
+        low, high = value_range(X)
+        if not (low >= 0 and high <= 1):  # False for NaN too
+            check_float32_range(X, "X")
             raise ValueError(
                 "The Bernoulli likelihood needs data in [0, 1], but X ranges over "
                 f"[{low:.4g}, {high:.4g}]. Scale it with "
@@ -380,7 +394,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _validate_scoring_data(self, X):
         check_is_fitted(self)
-        X = self._validate_input(X)
+        # the range check falls to the [0, 1] check (Bernoulli) or to _batched (Gaussian)
+        X = self._validate_input(X, check_range=False)
         self._check_bernoulli_data(X)
         return X
 
