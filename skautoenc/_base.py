@@ -254,6 +254,34 @@ class ConvergenceMonitor(Callback):
             net.module_.load_state_dict(self.best_state_)
 
 
+class TrainingSnapshot:
+    """What training changes in a fitted skorch net, saved to put back after a failure.
+
+    Continued training (warm start, ``partial_fit``) runs on the estimator's own net, so
+    that no call pays for a deep copy of it (network, optimiser state and history: a
+    copy took as long as a ``partial_fit`` step on 128 rows did). Training changes only
+    the module's parameters and buffers (updated in place), the optimiser's state and
+    the history (epochs appended at its end); callbacks reset their own state when
+    training begins. This saves the first two as copies and the history's length, and
+    :meth:`restore` puts them back.
+    """
+
+    def __init__(self, net):
+        self.net = net
+        self.module_state = {
+            name: value.detach().clone() for name, value in net.module_.state_dict().items()
+        }
+        self.optimizer_state = copy.deepcopy(net.optimizer_.state_dict())
+        self.n_epochs = len(net.history)
+
+    def restore(self):
+        net = self.net
+        with torch.no_grad():
+            net.module_.load_state_dict(self.module_state)
+        net.optimizer_.load_state_dict(self.optimizer_state)
+        del net.history[self.n_epochs :]
+
+
 class AutoEncoderNet(NeuralNet):
     """The skorch net of a plain autoencoder: the module returns ``(codes, output)``
     and the loss is the reconstruction error of ``output`` against the clean input.
@@ -386,14 +414,20 @@ class BaseAutoEncoder(
         return self._guarded_fit(X, partial=True)
 
     def _guarded_fit(self, X, partial):
-        # A failed fit must leave a previously fitted estimator as it was: training
-        # works on a copy of the net, and the attributes are put back on failure.
+        # A failed fit must leave a previously fitted estimator as it was: the
+        # attributes are put back on failure, and so is the state of a net that was
+        # being trained further (warm start, partial_fit). A new fit builds a new net.
         previous = self.__dict__.copy()
+        reuse = hasattr(self, "net_") and (partial or self.warm_start)
+        snapshot = None
         try:
-            reuse = hasattr(self, "net_") and (partial or self.warm_start)
             X = self._validate_input(X, reset=not reuse)
+            if reuse:
+                snapshot = TrainingSnapshot(self.net_)
             self._fit(X, reuse=reuse, partial=partial)
         except BaseException:
+            if snapshot is not None:
+                snapshot.restore()
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
@@ -460,7 +494,7 @@ class BaseAutoEncoder(
         with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if reuse:
-                net = copy.deepcopy(self.net_)
+                net = self.net_  # trained in place: _guarded_fit rolls back a failure
             else:
                 net = self._make_net(X.shape[1], device, seed)
                 net.initialize()

@@ -28,6 +28,43 @@ def test_partial_fit_is_one_epoch_and_keeps_optimizer_state(estimator_class, sma
     assert est.n_iter_ == 5
 
 
+@pytest.mark.parametrize("estimator_class", public_estimators())
+@pytest.mark.parametrize("method", ["partial_fit", "warm_start"])
+def test_failed_continued_training_is_rolled_back(estimator_class, method, small_X):
+    # Continued training runs on the fitted net itself; a failure after some updates
+    # must put back weights, optimiser state and history, so that the model goes on
+    # exactly as a twin that never saw the failed call.
+    def fitted():
+        est = tiny(estimator_class, batch_size=8, warm_start=True, max_iter=2)
+        return est.fit(small_X)
+
+    def train(est):
+        return est.partial_fit(small_X) if method == "partial_fit" else est.fit(small_X)
+
+    est, twin = fitted(), fitted()
+    codes, n_iter, steps = est.transform(small_X), est.n_iter_, _adam_steps(est)
+    net_class = type(est.net_)
+    original, calls = net_class.train_step_single, []
+
+    def fail_on_third_batch(net, batch, **fit_params):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("injected failure")
+        return original(net, batch, **fit_params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(net_class, "train_step_single", fail_on_third_batch)
+        with pytest.raises(RuntimeError, match="injected failure"):
+            train(est)
+    assert len(calls) == 3  # two minibatch updates had been made
+    assert_array_equal(est.transform(small_X), codes)
+    assert est.n_iter_ == n_iter == len(est.net_.history) == len(est.loss_curve_)
+    assert _adam_steps(est) == steps
+    train(est), train(twin)
+    assert_array_equal(est.transform(small_X), twin.transform(small_X))
+    assert est.loss_curve_ == twin.loss_curve_
+
+
 def _adam_steps(est):
     state = est.net_.optimizer_.state
     return max(int(s["step"]) for s in state.values())
