@@ -11,7 +11,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import PassthroughScoring
-from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from ._base import (
@@ -46,12 +45,15 @@ class VariationalNet(AutoEncoderNet):
         return reconstruction, gaussian_kl(mu, log_var)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.criterion_(*self.elbo_terms(y_pred, y_true))
+        reconstruction, kl = self.elbo_terms(y_pred, y_true)
+        if training:  # kept for train_step_single to record, not computed twice
+            self._batch_terms = (reconstruction.detach(), kl.detach())
+        return self.criterion_(reconstruction, kl)
 
     def train_step_single(self, batch, **fit_params):
         step = super().train_step_single(batch, **fit_params)
-        with torch.no_grad():
-            reconstruction, kl = self.elbo_terms(step["y_pred"], unpack_data(batch)[1])
+        reconstruction, kl = self._batch_terms
+        del self._batch_terms
         self.history.record_batch("train_reconstruction", reconstruction.mean().item())
         self.history.record_batch("train_kl", kl.mean().item())
         return step
