@@ -9,6 +9,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skautoenc import AutoEncoder
+from skautoenc._base import INFERENCE_BATCH_SIZE
 
 
 def heldout_error(model, X):
@@ -230,3 +231,18 @@ def test_transform_same_for_read_only_reversed_and_float32_views(digits):
     assert_array_equal(ae.transform(X[::-1])[::-1], codes)  # negative strides
     assert_array_equal(ae.transform(np.asfortranarray(X)), codes)
     assert_array_equal(ae.transform(X.astype(np.float32)), codes.astype(np.float32))
+
+
+def test_a_rows_codes_do_not_depend_on_the_call_it_arrives_in(digits):
+    # Inference runs in zero-padded chunks of a fixed size: a row's codes, scores and
+    # reconstruction are bitwise the same alone, in a small call, or in any chunk of a
+    # large one (the last chunk padded), and with the rows in another order.
+    X = np.concatenate([digits[0]] * 2)[: 2 * INFERENCE_BATCH_SIZE + 37]
+    ae = AutoEncoder(n_components=8, max_iter=2, random_state=0).fit(digits[0])
+    codes, scores = ae.transform(X), ae.score_samples(X)
+    for i in (0, 5, INFERENCE_BATCH_SIZE + 3, len(X) - 1):
+        assert_array_equal(ae.transform(X[i : i + 1]), codes[i : i + 1])
+        assert_array_equal(ae.score_samples(X[i : i + 1]), scores[i : i + 1])
+    order = np.random.RandomState(0).permutation(len(X))[:100]
+    assert_array_equal(ae.transform(X[order]), codes[order])
+    assert_array_equal(ae.inverse_transform(codes[order]), ae.inverse_transform(codes)[order])
