@@ -237,7 +237,8 @@ def test_a_rows_codes_do_not_depend_on_the_call_it_arrives_in(digits):
     # Inference runs in zero-padded chunks of a fixed size: a row's codes, scores and
     # reconstruction are bitwise the same alone, in a small call, or in any chunk of a
     # large one (the last chunk padded), and with the rows in another order.
-    X = np.concatenate([digits[0]] * 2)[: 2 * INFERENCE_BATCH_SIZE + 37]
+    n_rows = 2 * INFERENCE_BATCH_SIZE + 37  # two full chunks and a padded one
+    X = np.tile(digits[0], (n_rows // len(digits[0]) + 1, 1))[:n_rows]
     ae = AutoEncoder(n_components=8, max_iter=2, random_state=0).fit(digits[0])
     codes, scores = ae.transform(X), ae.score_samples(X)
     for i in (0, 5, INFERENCE_BATCH_SIZE + 3, len(X) - 1):
