@@ -628,11 +628,14 @@ class BaseAutoEncoder(
             module.eval()
         return module
 
-    def _batched(self, fn, X, dtype):
+    def _batched(self, fn, X, dtype, draws=1):
         """Apply ``fn`` (tensor -> tensor) to ``X`` in batches, without autograd.
 
         Returns a numpy array of ``dtype``. Memory beyond the output is bounded by
         :data:`INFERENCE_BATCH_SIZE` rows (:data:`CUDA_INFERENCE_BATCH_SIZE` on a GPU).
+        ``fn`` that runs its network on ``draws`` rows per sample (the VAE's scores
+        decode several draws of ``z`` per sample) gets chunks ``draws`` times smaller,
+        so that its matrix products keep that size and a small call stays cheap.
         Each chunk of ``X`` is checked once converted to float32, where NaN, infinity
         and values beyond the float32 range all show as non-finite;
         :func:`check_float32_range` then says which, for all of ``X``.
@@ -640,6 +643,7 @@ class BaseAutoEncoder(
         n_samples = X.shape[0]
         cuda = self.device_.startswith("cuda")
         size = CUDA_INFERENCE_BATCH_SIZE if cuda else INFERENCE_BATCH_SIZE
+        size = max(1, size // draws)
         out = None
         batch = torch.empty((size, *X.shape[1:]), dtype=torch.float32)  # reused per chunk
         with torch.no_grad():

@@ -426,7 +426,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             The ELBO of each sample, in the float dtype of ``X``. Higher is better.
         """
         X = self._validate_scoring_data(X)
-        return self._batched(self._elbo, X, X.dtype)
+        return self._batched(self._elbo, X, X.dtype, draws=N_SCORE_SAMPLES)
 
     def score(self, X, y=None):
         """Mean ELBO per sample, in nats (higher is better).
@@ -493,7 +493,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
                 parts.append(torch.logsumexp(log_w, dim=0))
             return torch.logsumexp(torch.stack(parts), dim=0) - log_k
 
-        return self._batched(importance_weighted, X, X.dtype)
+        draws = min(n_importance_samples, _IMPORTANCE_CHUNK)
+        return self._batched(importance_weighted, X, X.dtype, draws=draws)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data from the model: ``z ~ N(0, I)``, decoded to input space.
