@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoEncoder, in_unit_interval, value_range
+from ._base import BaseAutoEncoder, check_unit_interval, in_unit_interval
 from ._modules import HourglassMLP
 
 
@@ -20,11 +20,8 @@ def resolve_reconstruction_loss(loss, X, previous=None):
     elif loss == "auto":
         loss = "bce" if unit else "mse"
     if loss == "bce" and not unit:
-        low, high = value_range(X)
-        raise ValueError(
-            "The Bernoulli cross-entropy loss (loss='bce') needs data in [0, 1], but X "
-            f"ranges over [{low:.4g}, {high:.4g}]. Scale it with "
-            "sklearn.preprocessing.MinMaxScaler, or use loss='mse'."
+        check_unit_interval(
+            X, "The Bernoulli cross-entropy loss (loss='bce')", alternative="loss='mse'"
         )
     return loss
 

@@ -84,6 +84,21 @@ def in_unit_interval(X):
     return low >= 0 and high <= 1
 
 
+def check_unit_interval(X, objective, alternative):
+    """Refuse ``X`` outside [0, 1] for a Bernoulli ``objective``, from one range computation.
+
+    The error names the range of ``X`` and suggests ``alternative``. NaN, infinity and
+    values beyond float32 get the messages of :func:`check_float32_range` instead.
+    """
+    low, high = value_range(X)
+    if not (low >= 0 and high <= 1):  # False for NaN too
+        check_float32_range(X, "X")
+        raise ValueError(
+            f"{objective} needs data in [0, 1], but X ranges over [{low:.4g}, {high:.4g}]. "
+            f"Scale it with sklearn.preprocessing.MinMaxScaler, or use {alternative}."
+        )
+
+
 def is_memory_mapped(X):
     """Whether ``X`` is (a view of) a memory-mapped file."""
     while X is not None:

@@ -13,13 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
-from ._base import (
-    AutoEncoderNet,
-    BaseAutoEncoder,
-    check_float32_range,
-    in_unit_interval,
-    value_range,
-)
+from ._base import AutoEncoderNet, BaseAutoEncoder, check_unit_interval, in_unit_interval
 from ._losses import NegativeELBO, gaussian_kl, gaussian_log_density
 from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP
 
@@ -326,21 +320,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             )
 
     def _check_bernoulli_data(self, X):
-        """Refuse data outside [0, 1] for a Bernoulli likelihood, from one range computation.
-
-        NaN, infinity and values beyond float32 get the messages of
-        :func:`check_float32_range` instead.
-        """
-        if self.likelihood_ != "bernoulli":
-            return
-        low, high = value_range(X)
-        if not (low >= 0 and high <= 1):  # False for NaN too
-            check_float32_range(X, "X")
-            raise ValueError(
-                "The Bernoulli likelihood needs data in [0, 1], but X ranges over "
-                f"[{low:.4g}, {high:.4g}]. Scale it with "
-                "sklearn.preprocessing.MinMaxScaler, or use likelihood='gaussian'."
-            )
+        """Refuse data outside [0, 1] for a Bernoulli likelihood (see
+        :func:`~skautoenc._base.check_unit_interval`)."""
+        if self.likelihood_ == "bernoulli":
+            check_unit_interval(X, "The Bernoulli likelihood", alternative="likelihood='gaussian'")
 
     def _make_module(self, n_features):
         return VariationalMLP(
