@@ -23,6 +23,10 @@ TINY_ARGS = {
     "bench_features.py": [
         "--sizes", "4", "--seeds", "0", "--max-iter", "1", "--only", "AutoEncoder",
     ],
+    "bench_defaults.py": [
+        "--sizes", "4", "--estimators", "AutoEncoder", "VariationalAutoEncoder",
+        "--budget-factor", "2", "--vae-epochs", "2", "--tiny",
+    ],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],
