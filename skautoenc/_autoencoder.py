@@ -53,20 +53,36 @@ class AutoEncoder(BaseAutoEncoder):
         Activation of the hidden layers.
     solver : {"adam", "sgd"}, default="adam"
         Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
-    learning_rate_init : float, default=1e-3
-        Learning rate.
+    learning_rate_init : float, default=2e-3
+        Initial learning rate. Twice the usual Adam rate: with the linear decay it reached a
+        lower held-out reconstruction error within the default budget than 1e-3 (see the
+        user guide, "Training defaults").
+    learning_rate : {"linear", "constant"}, default="linear"
+        Learning-rate schedule of ``fit``. ``"linear"``: the rate decays linearly from
+        ``learning_rate_init`` to zero over the minibatch updates of the ``max_iter``
+        epochs, which ends a fixed budget of updates nearer a minimum than a constant
+        rate (Li, Yumer & Ramanan, 2020); a fit that stops early stops the decay with
+        it. ``"constant"``: ``learning_rate_init`` throughout. ``partial_fit`` always
+        trains at ``learning_rate_init``; a warm start decays anew over its epochs.
     alpha : float, default=0.0
         L2 penalty on the weights (not the biases), applied as weight decay.
     batch_size : int, default=128
         Minibatch size.
-    max_iter : int, default=200
+    max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training data). ``0`` returns the
-        network as initialised.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when the
-        validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs;
-        the weights of the best epoch are restored. Without early stopping, training
-        stops when the training loss plateaus in the same sense.
+        network as initialised. ``"auto"``: as many epochs as make about 5,000
+        minibatch updates, ``ceil(5000 / ceil(n_train / batch_size))`` with
+        ``n_train`` the samples left after the validation split, at least 10 and at
+        most 1,000: 500 epochs for 1,347 samples, 88 for 8,000, 12 for 64,000 and 10
+        from about 71,000 on. A budget of updates rather than of epochs suits small and large
+        data alike; the user guide's "Training defaults" shows the measurements.
+    early_stopping : bool or "auto", default="auto"
+        ``"auto"``: True from 1,000 training samples on, False below (as
+        ``HistGradientBoostingRegressor`` does from 10,000). True: hold out
+        ``validation_fraction`` of the training data and stop when the validation loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs; the weights of the best
+        epoch are restored. Without early stopping, training stops when the training loss
+        plateaus in the same sense.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=10
@@ -208,11 +224,12 @@ class AutoEncoder(BaseAutoEncoder):
         loss="auto",
         activation="relu",
         solver="adam",
-        learning_rate_init=1e-3,
+        learning_rate_init=2e-3,
+        learning_rate="linear",
         alpha=0.0,
         batch_size=128,
-        max_iter=200,
-        early_stopping=False,
+        max_iter="auto",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -233,6 +250,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.activation = activation
         self.solver = solver
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter

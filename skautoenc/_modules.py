@@ -30,8 +30,10 @@ class Linear(nn.Linear):
     this makes ``transform`` of a sample independent of the batch it comes in, which
     scikit-learn's invariance checks and reproducible pipelines rely on.
 
-    The copy of ``W.T`` is kept between calls and made again only when the weights
-    change (any in-place update bumps their version) or move.
+    The copy of ``W.T`` is kept between calls and made again when the weights change
+    or move. Most in-place updates bump the weights' version, which the cache checks;
+    torch's fused optimisers do not, so the nets that train these layers call
+    :func:`forget_transposed_weights` after every optimiser step.
     """
 
     _weight_t = None
@@ -52,6 +54,13 @@ class Linear(nn.Linear):
         rows = X.reshape(-1, X.shape[-1])
         out = torch.addmm(self.bias, rows, self.transposed_weight())
         return out.reshape(*X.shape[:-1], out.shape[-1])
+
+
+def forget_transposed_weights(module):
+    """Drop the cached ``W.T`` of every :class:`Linear` layer in ``module``."""
+    for layer in module.modules():
+        if isinstance(layer, Linear):
+            layer._weight_t_key = None
 
 
 def make_mlp(sizes, activation, last_activation="identity"):

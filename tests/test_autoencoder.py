@@ -209,6 +209,27 @@ def test_inference_layer_follows_weight_updates_and_keeps_gradients():
     assert layer.weight.grad is not None and torch.any(layer.weight.grad != 0)
 
 
+def test_validation_during_training_sees_each_epochs_weights(digits):
+    # the optimiser is torch's fused Adam, whose steps leave the weights' version as it
+    # was: the net must drop the layers' cached W.T itself, or every validation pass
+    # after the first would score the first epoch's weights
+    X = digits[0][:300]
+    ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=4, early_stopping=True,
+                     n_iter_no_change=10, random_state=0).fit(X)
+    assert ae.net_.optimizer_.param_groups[0]["fused"]
+    scores = ae.validation_scores_
+    assert len(set(scores)) == len(scores) == 4
+    _, valid = ae.net_.get_split_datasets(X)
+    X_valid = X[valid.indices]
+    # restored: the best epoch's weights, scored afresh, give its validation score
+    import torch
+
+    X_valid = torch.as_tensor(X_valid, dtype=torch.float32)
+    with torch.no_grad():
+        loss = float(ae.net_.criterion_(ae.net_.module_(X_valid)[1], X_valid))
+    assert_allclose(-loss, max(scores), rtol=1e-5)
+
+
 def test_codes_follow_further_training(digits):
     X = digits[0][:200]
     ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=2, warm_start=True,

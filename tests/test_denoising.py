@@ -164,7 +164,8 @@ def test_training_input_is_corrupted_afresh_and_the_target_is_clean(monkeypatch)
 
 def test_zero_noise_trains_a_plain_autoencoder():
     X = np.random.RandomState(0).uniform(size=(50, 6))
-    params = dict(n_components=3, hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    params = dict(n_components=3, hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+                  learning_rate_init=1e-3)  # the two defaults differ
     dae = DenoisingAutoEncoder(noise_level=0.0, **params).fit(X)
     ae = AutoEncoder(**params).fit(X)
     np.testing.assert_array_equal(dae.transform(X), ae.transform(X))

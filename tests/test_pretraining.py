@@ -74,6 +74,7 @@ def test_bernoulli_rbm_comparable_to_sklearn():
         pretraining_batch_size=settings["batch_size"],
         pretraining_max_iter=settings["n_iter"],
         max_iter=0,
+        early_stopping=False,  # pretrain on all of X, as sklearn's RBM is trained
         random_state=0,
     ).fit(X)
     encoder, decoder = linears(ae)

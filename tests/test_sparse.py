@@ -137,6 +137,7 @@ def test_auto_max_iter_counts_minibatch_updates(monkeypatch):
     import skautoenc._base as base
 
     monkeypatch.setattr(base, "AUTO_STEPS", 10)
+    monkeypatch.setattr(base, "AUTO_MIN_EPOCHS", 1)
     X = np.random.RandomState(0).uniform(size=(100, 6))
     params = dict(n_components=3, hidden_layer_sizes=(), batch_size=25, tol=0.0,
                   n_iter_no_change=50, random_state=0)

@@ -51,7 +51,8 @@ def gaussian_data():
 @pytest.fixture(scope="module")
 def gaussian_vae(gaussian_data):
     vae = VariationalAutoEncoder(
-        n_components=2, hidden_layer_sizes=(16,), batch_size=32, max_iter=100, random_state=0
+        n_components=2, hidden_layer_sizes=(16,), batch_size=32, max_iter=100, random_state=0,
+        learning_rate="constant",  # the variances are slow to learn: no decay
     )
     return vae.fit(gaussian_data)
 
