@@ -69,13 +69,14 @@ class AutoEncoder(BaseAutoEncoder):
     batch_size : int, default=128
         Minibatch size.
     max_iter : int or "auto", default="auto"
-        Maximum number of epochs (passes over the training data). ``0`` returns the
-        network as initialised. ``"auto"``: as many epochs as make about 5,000
-        minibatch updates, ``ceil(5000 / ceil(n_train / batch_size))`` with
-        ``n_train`` the samples left after the validation split, at least 10 and at
-        most 1,000: 500 epochs for 1,347 samples, 88 for 8,000, 12 for 64,000 and 10
-        from about 71,000 on. A budget of updates rather than of epochs suits small and large
-        data alike; the user guide's "Training defaults" shows the measurements.
+        Maximum number of epochs (passes over the training data). ``0`` returns the network
+        as initialised. ``"auto"``: as many epochs as make about 5,000 minibatch updates,
+        ``ceil(5000 / ceil(n_train / batch_size))`` with ``n_train`` the samples left after
+        the validation split, at least 10 and at most 200: 200 epochs up to about 3,500
+        samples, 88 for 8,000, 12 for 64,000 and 10 from about 71,000 on (on a few hundred
+        samples, thousands of epochs overfit). A budget of updates rather than of epochs
+        suits small and large data alike; the user guide's "Training defaults" shows the
+        measurements.
     early_stopping : bool or "auto", default="auto"
         ``"auto"``: True from 1,000 training samples on, False below (as
         ``HistGradientBoostingRegressor`` does from 10,000). True: hold out

@@ -60,10 +60,8 @@ _FLOAT_DTYPES = [np.float64, np.float32]
 
 #: ``max_iter="auto"`` trains for about this many minibatch updates ...
 AUTO_STEPS = 5000
-#: ... in at least this many epochs ...
+#: ... in at least this many epochs, and at most ``_auto_max_epochs`` (a class attribute).
 AUTO_MIN_EPOCHS = 10
-#: ... and at most this many.
-AUTO_MAX_EPOCHS = 1000
 #: ``early_stopping="auto"`` holds out a validation split from this many samples on.
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
 
@@ -420,6 +418,10 @@ class BaseAutoEncoder(
     }
 
     _net_class = AutoEncoderNet
+    #: The most epochs ``max_iter="auto"`` stands for. On a few hundred samples, 5,000
+    #: updates would take thousands of epochs and overfit: 200 epochs reconstructed
+    #: held-out digits better from 150 and 300 training images, as well from 600.
+    _auto_max_epochs = 200
 
     @abstractmethod
     def _make_module(self, n_features):
@@ -494,13 +496,18 @@ class BaseAutoEncoder(
             if reuse:
                 snapshot = TrainingSnapshot(self.net_)
             with flush_denormal():
-                self._fit(X, reuse=reuse, partial=partial)
+                interrupted = self._fit(X, reuse=reuse, partial=partial)
         except BaseException:
             if snapshot is not None:
                 snapshot.restore()
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
+        if interrupted:
+            # skorch swallows Ctrl+C and returns; the estimator keeps what it learnt,
+            # and the interrupt goes on, so that a loop, a search or a notebook cell
+            # stops as it would with scikit-learn's own estimators
+            raise KeyboardInterrupt(interrupted)
         return self
 
     def _resolve_early_stopping(self, n_samples):
@@ -522,7 +529,7 @@ class BaseAutoEncoder(
 
         ``"auto"``: enough epochs for about :data:`AUTO_STEPS` minibatch updates on
         ``n_samples`` samples (less the validation split), at least
-        :data:`AUTO_MIN_EPOCHS` and at most :data:`AUTO_MAX_EPOCHS`.
+        :data:`AUTO_MIN_EPOCHS` and at most ``_auto_max_epochs``.
         """
         if self.max_iter != "auto":
             return self.max_iter
@@ -530,7 +537,7 @@ class BaseAutoEncoder(
             early_stopping = self._resolve_early_stopping(n_samples)
         steps_per_epoch = self._steps_per_epoch(n_samples, early_stopping)
         epochs = math.ceil(AUTO_STEPS / steps_per_epoch)
-        return max(AUTO_MIN_EPOCHS, min(AUTO_MAX_EPOCHS, epochs))
+        return max(AUTO_MIN_EPOCHS, min(self._auto_max_epochs, epochs))
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -552,6 +559,11 @@ class BaseAutoEncoder(
         return self.device
 
     def _fit(self, X, reuse, partial=False):
+        """Train on validated ``X``; return a message if training was interrupted.
+
+        The message is that of the ``KeyboardInterrupt`` that :meth:`fit` raises once
+        the estimator holds the weights reached so far; ``None`` otherwise.
+        """
         n_samples = X.shape[0]
         if not reuse:
             # decided once, by the first fit's data: the net's validation split
@@ -618,15 +630,7 @@ class BaseAutoEncoder(
                 len(net.history) - n_before < epochs
             )
         n_iter = len(net.history) - n_before
-        if interrupted:
-            warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {n_iter} complete "
-                "epochs. The estimator keeps the weights reached so far; fit again with "
-                "warm_start=True (or call partial_fit) to continue.",
-                UserWarning,
-                stacklevel=4,
-            )
-        elif not partial and epochs > 0 and not monitor.converged_:
+        if not interrupted and not partial and epochs > 0 and not monitor.converged_:
             warnings.warn(
                 f"Maximum iterations ({epochs}) reached and the optimization "
                 "hasn't converged yet.",
@@ -646,6 +650,11 @@ class BaseAutoEncoder(
         else:
             self.best_loss_ = min(self.loss_curve_, default=None)
         self._n_features_out = self.n_components
+        return (
+            f"Training was interrupted (KeyboardInterrupt) after {n_iter} complete epochs. "
+            "The estimator keeps the weights reached so far; fit again with "
+            "warm_start=True (or call partial_fit) to continue."
+        ) if interrupted else None
 
     def _pretrain(self, net, data):
         """Greedy layer-wise pretraining of a freshly initialised ``net``.

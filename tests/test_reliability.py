@@ -37,7 +37,8 @@ def test_keyboard_interrupt_leaves_a_usable_estimator(estimator_class, small_X, 
     # 40 samples in batches of 16: 3 steps per epoch; interrupt in the middle of epoch 3
     _interrupt_at_step(monkeypatch, 8)
     est = tiny(estimator_class, max_iter=10, warm_start=True)
-    with pytest.warns(UserWarning, match="interrupted .* after 2 complete epochs"):
+    # the interrupt goes on to the caller, and the estimator keeps what it learnt
+    with pytest.raises(KeyboardInterrupt, match="interrupted .* after 2 complete epochs"):
         est.fit(small_X)
     assert est.n_iter_ == 2 == len(est.loss_curve_)
     assert np.isfinite(est.transform(small_X)).all()
@@ -47,6 +48,37 @@ def test_keyboard_interrupt_leaves_a_usable_estimator(estimator_class, small_X, 
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.set_params(max_iter=3).fit(small_X)  # warm start continues
     assert est.n_iter_ == 5
+
+
+def test_keyboard_interrupt_stops_a_grid_search(small_X, monkeypatch):
+    from sklearn.model_selection import GridSearchCV
+
+    search = GridSearchCV(tiny(AutoEncoder), {"n_components": [1, 2, 3]}, cv=2)
+    fitted = []
+    original = AutoEncoder._fit
+
+    def record(self, *args, **kwargs):
+        fitted.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AutoEncoder, "_fit", record)
+    # 20 training rows per fold in batches of 16: in the first candidate's second epoch
+    _interrupt_at_step(monkeypatch, 4)
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(small_X)
+    assert len(fitted) == 1  # no candidate, no fold ran after the interrupt
+    assert fitted[0].n_iter_ == 1
+    assert np.isfinite(fitted[0].transform(small_X)).all()  # and it still transforms
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_keyboard_interrupt_in_partial_fit_goes_on(estimator_class, small_X, monkeypatch):
+    est = tiny(estimator_class).partial_fit(small_X)
+    _interrupt_at_step(monkeypatch, 2)  # in the middle of the second call's epoch
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(small_X)
+    assert est.n_iter_ == 1  # the unfinished epoch is not counted
+    assert np.isfinite(est.transform(small_X)).all()
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)

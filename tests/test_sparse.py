@@ -149,7 +149,7 @@ def test_auto_max_iter_counts_minibatch_updates(monkeypatch):
     # with early stopping, the validation split does not count
     sae = SparseAutoEncoder(early_stopping=True, validation_fraction=0.5, **params)
     assert sae._epochs(len(X)) == 5  # 2 updates per epoch
-    monkeypatch.setattr(base, "AUTO_MAX_EPOCHS", 4)
+    monkeypatch.setattr(SparseAutoEncoder, "_auto_max_epochs", 4)
     assert SparseAutoEncoder(batch_size=100)._epochs(100) == 4  # capped
     # an integer is a number of epochs, as for the other estimators
     assert SparseAutoEncoder(**{**params, "max_iter": 2}).fit(X).n_iter_ == 2

@@ -145,11 +145,15 @@ def test_early_stopping_auto_from_1000_samples(estimator_class):
 
 def test_auto_epochs_count_updates_within_bounds(monkeypatch):
     ae = AutoEncoder(batch_size=100)
-    # no validation split below 1,000 samples
-    assert ae._epochs(500) == base.AUTO_STEPS // 5
+    # no validation split below 1,000 samples: 5 updates per epoch, capped
+    assert ae._epochs(500) == 200
+    assert SparseAutoEncoder(batch_size=100)._epochs(500) == base.AUTO_STEPS // 5
     # 1,000 samples: 900 train, 9 updates per epoch
-    assert ae._epochs(1000) == -(-base.AUTO_STEPS // 9)
+    assert SparseAutoEncoder(batch_size=100)._epochs(1000) == -(-base.AUTO_STEPS // 9)
+    assert ae._epochs(5000) == -(-base.AUTO_STEPS // 45)
     assert ae._epochs(10**7) == base.AUTO_MIN_EPOCHS
     assert AutoEncoder(batch_size=100, max_iter=7)._epochs(10**7) == 7
-    monkeypatch.setattr(base, "AUTO_MAX_EPOCHS", 40)
-    assert ae._epochs(10) == 40  # 5,000 updates would take 5,000 epochs
+    assert ae._epochs(10) == 200  # 5,000 updates would take 5,000 epochs
+    assert SparseAutoEncoder(batch_size=100)._epochs(10) == 1000  # its own bound
+    monkeypatch.setattr(AutoEncoder, "_auto_max_epochs", 40)
+    assert ae._epochs(10) == 40
