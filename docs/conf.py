@@ -32,8 +32,9 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-# pretraining_results.md is included into benchmarks.rst, not a page of its own
-exclude_patterns = ["_build", "pretraining_results.md"]
+# pretraining_results.md is included into benchmarks.rst, training_results.rst into
+# user_guide/training.rst: not pages of their own
+exclude_patterns = ["_build", "pretraining_results.md", "user_guide/training_results.rst"]
 default_role = "literal"
 
 # -- API reference -------------------------------------------------------------------

@@ -25,7 +25,8 @@ TINY_ARGS = {
     ],
     "bench_defaults.py": [
         "--sizes", "4", "--estimators", "AutoEncoder", "VariationalAutoEncoder",
-        "--budget-factor", "2", "--vae-epochs", "2", "--tiny",
+        "--budget-factor", "2", "--vae-epochs", "2", "--tiny", "--plot", "curves.png",
+        "--rst", "results.rst",
     ],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
