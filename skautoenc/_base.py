@@ -890,6 +890,8 @@ class BaseAutoEncoder(
             )
         super().__setstate__(state)
         if net_state is not None:
+            if "do_early_stopping_" not in state:  # saved before early_stopping="auto"
+                self.do_early_stopping_ = bool(net_state["build_params"]["early_stopping"])
             self.net_ = net_from_state(self, net_state)
             self._build_params = net_state["build_params"]
 

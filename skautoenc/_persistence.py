@@ -88,11 +88,11 @@ def net_from_state(estimator, state):
     current = estimator.get_params(deep=False)
     # states saved before the learning-rate schedule existed trained at a constant rate
     build_params = {"learning_rate": "constant", **state["build_params"]}
-    # resolved at fit time; states saved before early_stopping="auto" hold a bool
-    early_stopping = getattr(estimator, "do_early_stopping_", build_params["early_stopping"])
     estimator.set_params(**build_params)
     try:
-        net = estimator._make_net(estimator.n_features_in_, device, 0, bool(early_stopping))
+        net = estimator._make_net(
+            estimator.n_features_in_, device, 0, estimator.do_early_stopping_
+        )
         net.initialize()
     finally:
         estimator.set_params(**current)

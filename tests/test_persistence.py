@@ -1,11 +1,13 @@
 """clone and pickle keep what users rely on."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from .conftest import public_estimators, tiny
 
@@ -161,3 +163,24 @@ def test_model_trained_on_cuda_loads_on_cpu(small_X):
             est.__setstate__(state)
         assert est.device_ == "cpu"
     assert est.transform(small_X).shape == (40, 2)
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_state_saved_before_the_training_defaults_loads_and_trains_on(estimator_class, small_X):
+    # states written before learning_rate and early_stopping="auto" existed: no schedule,
+    # no do_early_stopping_, a boolean early_stopping among the build parameters
+    est = tiny(estimator_class, early_stopping=True, learning_rate="constant",
+               warm_start=True, max_iter=2).fit(small_X)
+    state = est.__getstate__()
+    del state["do_early_stopping_"]
+    build = state["net_"]["build_params"]
+    del build["learning_rate"]
+    old = estimator_class.__new__(estimator_class)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        old.__setstate__(state)
+        assert old.do_early_stopping_ is True
+        assert "lr_schedule" not in dict(old.net_.callbacks_)
+        assert_array_equal(old.transform(small_X), est.transform(small_X))
+        old.fit(small_X)  # a warm start on the loaded net
+    assert old.n_iter_ == 4 and len(old.validation_scores_) == 4

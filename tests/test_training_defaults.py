@@ -88,15 +88,21 @@ def test_every_training_and_inference_path_flushes_denormals(
     assert not _flushing_denormals()
 
 
-def test_linear_decay_reaches_zero_and_partial_fit_stays_constant(monkeypatch, small_X):
-    rates = []
+@pytest.fixture
+def rates(monkeypatch):
+    """The learning rate of every minibatch update, as training runs."""
+    recorded = []
     train_step = AutoEncoderNet.train_step_single
 
     def recording_step(self, batch, **fit_params):
-        rates.append(self.optimizer_.param_groups[0]["lr"])
+        recorded.append(self.optimizer_.param_groups[0]["lr"])
         return train_step(self, batch, **fit_params)
 
     monkeypatch.setattr(AutoEncoderNet, "train_step_single", recording_step)
+    return recorded
+
+
+def test_linear_decay_reaches_zero_and_partial_fit_stays_constant(rates, small_X):
     ae = tiny(AutoEncoder, max_iter=4, batch_size=10, learning_rate_init=0.01, tol=0)
     ae.fit(small_X)  # 40 samples: no validation split, 4 updates per epoch
     assert ae.n_iter_ == 4
@@ -111,15 +117,7 @@ def test_linear_decay_reaches_zero_and_partial_fit_stays_constant(monkeypatch, s
     assert rates == [0.01] * 8
 
 
-def test_warm_start_decays_over_its_own_epochs(monkeypatch, small_X):
-    rates = []
-    train_step = AutoEncoderNet.train_step_single
-
-    def recording_step(self, batch, **fit_params):
-        rates.append(self.optimizer_.param_groups[0]["lr"])
-        return train_step(self, batch, **fit_params)
-
-    monkeypatch.setattr(AutoEncoderNet, "train_step_single", recording_step)
+def test_warm_start_decays_over_its_own_epochs(rates, small_X):
     ae = tiny(AutoEncoder, max_iter=1, batch_size=20, learning_rate_init=0.01,
               warm_start=True, tol=0).fit(small_X)
     ae.set_params(max_iter=2).fit(small_X)
