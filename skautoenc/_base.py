@@ -11,7 +11,6 @@ import copy
 import math
 import mmap
 import threading
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -41,7 +40,7 @@ from ._losses import ReconstructionLoss
 from ._modules import forget_transposed_weights
 from ._persistence import net_from_state, net_to_state
 from ._pretraining import pretrain_net
-from ._runtime import flush_denormal
+from ._runtime import flush_denormal, warn_at_caller
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
 #: Memory stays bounded whatever the number of samples, and the last chunk is
@@ -630,12 +629,14 @@ class BaseAutoEncoder(
                 len(net.history) - n_before < epochs
             )
         n_iter = len(net.history) - n_before
-        if not interrupted and not partial and epochs > 0 and not monitor.converged_:
-            warnings.warn(
+        # max_iter="auto" is a budget that training is meant to spend: only an explicit
+        # number of epochs that runs out before a plateau is worth a warning
+        explicit = self.max_iter != "auto"
+        if explicit and not interrupted and not partial and epochs > 0 and not monitor.converged_:
+            warn_at_caller(
                 f"Maximum iterations ({epochs}) reached and the optimization "
                 "hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=4,
             )
         self.net_ = net
         self.device_ = device
@@ -882,11 +883,10 @@ class BaseAutoEncoder(
         net_state = state.pop("net_", None)
         saved_version = state.pop("_skautoenc_version", None)
         if saved_version != __version__:
-            warnings.warn(
+            warn_at_caller(
                 f"This {type(self).__name__} was saved with skautoenc {saved_version} and "
                 f"is loaded with skautoenc {__version__}; check its results, or refit.",
                 UserWarning,
-                stacklevel=2,
             )
         super().__setstate__(state)
         if net_state is not None:

@@ -10,11 +10,12 @@ The estimators pickle their skorch net through :func:`net_to_state` and rebuild 
   message instead of a traceback from deep inside torch.
 """
 
-import warnings
 
 import numpy as np
 import torch
 from skorch.history import History
+
+from ._runtime import warn_at_caller
 
 #: Version of the stored layout. Raise it when the layout changes, and keep reading
 #: the older layouts where possible.
@@ -77,11 +78,10 @@ def net_from_state(estimator, state):
         )
     device = estimator.device_
     if device.startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn(
+        warn_at_caller(
             f"This {type(estimator).__name__} was trained on {device!r}, which is not "
             "available here; it is loaded on the CPU.",
             UserWarning,
-            stacklevel=3,
         )
         device = estimator.device_ = "cpu"
 

@@ -2,8 +2,21 @@
 
 import contextlib
 import functools
+import os
+import sys
+import warnings
+from pathlib import Path
 
+import sklearn
+import skorch
 import torch
+
+#: Frames under these folders are library code: a warning points at the first frame
+#: outside them (skautoenc itself, scikit-learn, skorch).
+_LIBRARY_DIRS = tuple(
+    str(Path(path).resolve().parent) + os.sep
+    for path in (__file__, sklearn.__file__, skorch.__file__)
+)
 
 
 def _flushing_denormals():
@@ -50,3 +63,15 @@ def flushing_denormals(method):
             return method(*args, **kwargs)
 
     return wrapper
+
+
+def warn_at_caller(message, category):
+    """``warnings.warn`` pointing at the first frame outside skautoenc, scikit-learn and
+    skorch: the user's own line, whatever chain of methods (and scikit-learn's
+    ``_fit_context`` wrapper) led to the warning."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(
+        _LIBRARY_DIRS
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)

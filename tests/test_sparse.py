@@ -1,5 +1,7 @@
 """SparseAutoEncoder: its objective, and that it makes codes sparse."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -143,7 +145,8 @@ def test_auto_max_iter_counts_minibatch_updates(monkeypatch):
                   n_iter_no_change=50, random_state=0)
     sae = SparseAutoEncoder(**params)
     assert sae.max_iter == "auto"
-    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the budget is the plan
         sae.fit(X)  # 4 updates per epoch: 3 epochs make at least 10
     assert sae.n_iter_ == 3
     # with early stopping, the validation split does not count

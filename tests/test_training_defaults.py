@@ -1,9 +1,13 @@
 """The default training recipe: a budget of updates, a decaying learning rate, early
 stopping from 1,000 samples on, and subnormal numbers flushed while training."""
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 import skautoenc._base as base
 from skautoenc import (
@@ -155,3 +159,22 @@ def test_auto_epochs_count_updates_within_bounds(monkeypatch):
     assert SparseAutoEncoder(batch_size=100)._epochs(10) == 1000  # its own bound
     monkeypatch.setattr(AutoEncoder, "_auto_max_epochs", 40)
     assert ae._epochs(10) == 40
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_warnings_point_at_the_callers_line(estimator_class, small_X):
+    """Through fit, scikit-learn's _fit_context and the subclasses' hooks, the
+    ConvergenceWarning of an explicit max_iter names this file, not a library's."""
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations") as record:
+        tiny(estimator_class, tol=0).fit(small_X)
+    assert {Path(w.filename).resolve() for w in record} == {Path(__file__).resolve()}
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_spending_the_auto_budget_does_not_warn(estimator_class, small_X, monkeypatch):
+    monkeypatch.setattr(base, "AUTO_STEPS", 6)
+    monkeypatch.setattr(base, "AUTO_MIN_EPOCHS", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = tiny(estimator_class, max_iter="auto", tol=0).fit(small_X)
+    assert est.n_iter_ == 2  # 3 updates per epoch: the budget ran out, as planned
