@@ -417,9 +417,9 @@ class BaseAutoEncoder(
     }
 
     _net_class = AutoEncoderNet
-    #: The most epochs ``max_iter="auto"`` stands for. On a few hundred samples, 5,000
-    #: updates would take thousands of epochs and overfit: 200 epochs reconstructed
-    #: held-out digits better from 150 and 300 training images, as well from 600.
+    #: The most epochs ``max_iter="auto"`` stands for: on a few hundred samples, 5,000
+    #: updates would take thousands of epochs and overfit (user guide, "Training
+    #: defaults"). A hook: an estimator whose objective needs its updates sets its own.
     _auto_max_epochs = 200
 
     @abstractmethod
@@ -684,8 +684,7 @@ class BaseAutoEncoder(
             callbacks.append(("lr_schedule", LinearDecay()))
         if self.solver == "adam":
             # torch's fused Adam: one kernel per parameter instead of a dozen per-tensor
-            # operations; the same update (to rounding), a third less time per epoch
-            # for small networks on the CPU (see benchmarks/README.md)
+            # operations, the same update to rounding; measured in benchmarks/README.md
             optimizer, optimizer_params = torch.optim.Adam, {"optimizer__fused": True}
         else:
             optimizer = torch.optim.SGD

@@ -1,7 +1,7 @@
-"""Process-wide torch settings, changed only for the duration of one estimator call."""
+"""What skautoenc does around an estimator call: process-wide torch settings changed only
+for its duration, and warnings that point at the user's line."""
 
 import contextlib
-import functools
 import os
 import sys
 import warnings
@@ -32,11 +32,11 @@ def _flushing_denormals():
 def flush_denormal():
     """Treat subnormal float32 numbers as zero inside the block, as before it outside.
 
-    Subnormal numbers (magnitudes below about 1e-38) take a slow path on x86 CPUs, tens
-    of times slower per operation. Training produces them: the squared-gradient averages
-    of Adam decay towards them for units that a sigmoid has saturated, and so on; a
-    sparse autoencoder's epochs slowed down tenfold after a few dozen epochs. Flushing
-    them changes results by less than the smallest normal float32 number.
+    Subnormal numbers (magnitudes below about 1e-38) take a slow path on many x86 CPUs,
+    tens of times slower per operation, and training produces them: the squared-gradient
+    averages of Adam decay towards them for units that a sigmoid has saturated (the user
+    guide's "Training defaults" has the measurements). Flushing them changes a result by
+    less than the smallest normal float32 number.
 
     The setting is that of the process (torch's ``set_flush_denormal``), so torch code
     that the user runs in another thread at the same time flushes too; the previous
@@ -52,17 +52,6 @@ def flush_denormal():
     finally:
         if supported:
             torch.set_flush_denormal(False)
-
-
-def flushing_denormals(method):
-    """Decorate an estimator method so that it runs inside :func:`flush_denormal`."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with flush_denormal():
-            return method(*args, **kwargs)
-
-    return wrapper
 
 
 def warn_at_caller(message, category):

@@ -252,8 +252,7 @@ class SparseAutoEncoder(AutoEncoder):
     }
 
     _net_class = _SparseNet
-    # the sparse codes need their updates on small data too: 455 epochs on the 1,347
-    # training digits gave better features than 100 (benchmarks/README.md)
+    # the sparse codes need their updates on small data too (benchmarks/README.md)
     _auto_max_epochs = 1000
 
     def __init__(
