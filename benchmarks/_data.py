@@ -32,6 +32,26 @@ def load_dataset(path=None, n_train=8000, n_test=2000, random_state=0):
     return (*split, "mnist")
 
 
+def cpu_description():
+    """The CPU's model name (``lscpu``) and the flags that matter for float32 and bfloat16
+    matrix products: benchmark figures are comparable only between like CPUs."""
+    import subprocess
+
+    model, flags = platform.processor() or platform.machine(), []
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return {"model": model, "flags": flags}
+    for line in lscpu.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Model name":
+            model = value.strip()
+        elif key.strip() == "Flags":
+            wanted = {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "fma"}
+            flags = sorted(wanted & set(value.split()))
+    return {"model": model, "flags": flags}
+
+
 def machine():
     """A short description of where the benchmark ran."""
     import torch
@@ -40,6 +60,7 @@ def machine():
         "date": time.strftime("%Y-%m-%d"),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": cpu_description(),
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),

@@ -19,8 +19,6 @@ every estimator with its default settings apart from ``n_components``:
 
 import argparse
 import json
-import platform
-import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -28,44 +26,16 @@ from pathlib import Path
 import numpy as np
 import torch
 from _data import format_table, load_dataset, machine, write_json
-from bench_quality import TorchVAETrainer
+from bench_features import ESTIMATORS, classifier
+from bench_quality import TorchVAETrainer, reconstruction_error
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import BernoulliRBM
 
-from skautoenc import (
-    AutoEncoder,
-    DenoisingAutoEncoder,
-    SparseAutoEncoder,
-    VariationalAutoEncoder,
-)
+from skautoenc import VariationalAutoEncoder
 
-ESTIMATORS = {
-    "AutoEncoder": AutoEncoder,
-    "DenoisingAutoEncoder": DenoisingAutoEncoder,
-    "SparseAutoEncoder": SparseAutoEncoder,
-    "VariationalAutoEncoder": VariationalAutoEncoder,
-}
 #: Estimators whose codes are judged by a classifier, and at which sizes.
 PROBED = {"SparseAutoEncoder": {256}, "DenoisingAutoEncoder": {32, 128, 256}}
-
-
-def cpu_description():
-    """The CPU's model name and the flags that matter for float32/bfloat16 products."""
-    model, flags = platform.processor(), []
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        return {"model": model, "flags": flags}
-    for line in lscpu.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "Model name":
-            model = value.strip()
-        elif key.strip() == "Flags":
-            wanted = {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "fma"}
-            flags = sorted(wanted & set(value.split()))
-    return {"model": model, "flags": flags}
 
 
 def timed_fit(model, X):
@@ -77,12 +47,7 @@ def timed_fit(model, X):
 
 
 def probe(codes_train, y_train, codes_test, y_test):
-    clf = LogisticRegression(max_iter=1000)
-    return float(clf.fit(codes_train, y_train).score(codes_test, y_test))
-
-
-def error(X, X_hat):
-    return float(((X - X_hat) ** 2).sum(axis=1).mean())
+    return float(classifier().fit(codes_train, y_train).score(codes_test, y_test))
 
 
 def evaluate(name, model, X_train, y_train, X_test, y_test, size):
@@ -92,7 +57,8 @@ def evaluate(name, model, X_train, y_train, X_test, y_test, size):
            "seconds": np.cumsum(history[:, "dur"]).tolist() if len(history) else []}
     if name == "VariationalAutoEncoder":
         row["held-out ELBO"] = float(model.score(X_test))
-    row["held-out error"] = error(X_test, model.inverse_transform(model.transform(X_test)))
+    X_hat = model.inverse_transform(model.transform(X_test))
+    row["held-out error"] = reconstruction_error(X_test, X_hat)
     if size in PROBED.get(name, ()):
         row["accuracy"] = probe(model.transform(X_train), y_train,
                                 model.transform(X_test), y_test)
@@ -120,7 +86,7 @@ def bench_defaults(X_train, y_train, X_test, y_test, sizes, names, factor, facto
         pca = PCA(size, random_state=seed)
         seconds = timed_fit(pca, X_train)
         rows.append({"model": "PCA", "size": size, "fit s": seconds,
-                     "held-out error": error(X_test, pca.inverse_transform(
+                     "held-out error": reconstruction_error(X_test, pca.inverse_transform(
                          pca.transform(X_test))),
                      "accuracy": probe(pca.transform(X_train), y_train,
                                        pca.transform(X_test), y_test)})
@@ -334,7 +300,7 @@ def main(argv=None):
     def log(message):
         print(f"[{time.perf_counter() - start:6.1f} s] {message}", flush=True)
 
-    payload = {"machine": {**machine(), "cpu": cpu_description()}, "dataset": dataset,
+    payload = {"machine": machine(), "dataset": dataset,
                "n_train": len(X_train), "n_test": len(X_test)}
     if "defaults" not in args.skip:
         rows = bench_defaults(X_train, y_train, X_test, y_test, args.sizes, args.estimators,
