@@ -23,7 +23,10 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax served from the built site, not from a CDN: formulas render offline
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
@@ -41,6 +44,17 @@ default_role = "literal"
 autosummary_generate = True
 numpydoc_show_class_members = False  # the class template lists the methods
 numpydoc_class_members_toctree = False
+
+# -- links to other projects -----------------------------------------------------------
+# Inventories shipped in docs/_intersphinx (written by docs/make_inventories.py): the build
+# reaches them offline, and the links go to each project's published pages.
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable/", "_intersphinx/sklearn.inv"),
+    "numpy": ("https://numpy.org/doc/stable/", "_intersphinx/numpy.inv"),
+    "torch": ("https://docs.pytorch.org/docs/stable/", "_intersphinx/torch.inv"),
+    "skorch": ("https://skorch.readthedocs.io/en/stable/", "_intersphinx/skorch.inv"),
+    "joblib": ("https://joblib.readthedocs.io/en/stable/", "_intersphinx/joblib.inv"),
+}
 
 # -- gallery ---------------------------------------------------------------------------
 sphinx_gallery_conf = {

@@ -140,6 +140,17 @@ class AutoEncoder(BaseAutoEncoder):
         Run the forward pass of training under bfloat16 autocast, which is faster
         on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
         loss, the weights and all inference stay in float32.
+    n_jobs : "auto" or int, default="auto"
+        The CPU threads torch runs this estimator's training and inference on, set for
+        the duration of each call and put back afterwards
+        (:func:`torch.set_num_threads`). ``"auto"``: as many as other processes leave
+        cores free, measured every quarter of a second while the call runs, up to
+        torch's thread count when the call begins (one per core unless
+        ``OMP_NUM_THREADS`` or threadpoolctl says less). torch's threads wait for each
+        other at every operation, so on a fixed count a fit slows down many times over
+        when another process takes a core. An integer fixes the count, as scikit-learn
+        counts jobs: ``None`` means 1 unless in a :func:`joblib.parallel_config`
+        context, ``-1`` all the CPUs this process may use. See :ref:`threads`.
     verbose : int, default=0
         Print a line per epoch (skorch's ``PrintLog``) when positive, and one per
         pretrained layer.
@@ -243,6 +254,7 @@ class AutoEncoder(BaseAutoEncoder):
         cd_k=1,
         device="cpu",
         mixed_precision=False,
+        n_jobs="auto",
         verbose=0,
     ):
         self.n_components = n_components
@@ -268,6 +280,7 @@ class AutoEncoder(BaseAutoEncoder):
         self.cd_k = cd_k
         self.device = device
         self.mixed_precision = mixed_precision
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _check_training_data(self, X, reuse):

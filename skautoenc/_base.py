@@ -40,7 +40,8 @@ from ._losses import ReconstructionLoss
 from ._modules import forget_transposed_weights
 from ._persistence import net_from_state, net_to_state
 from ._pretraining import pretrain_net
-from ._runtime import flush_denormal, warn_at_caller
+from ._progress import ProgressLog
+from ._runtime import adapt_threads, compute_settings, warn_at_caller
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
 #: Memory stays bounded whatever the number of samples, and the last chunk is
@@ -63,6 +64,14 @@ AUTO_STEPS = 5000
 AUTO_MIN_EPOCHS = 10
 #: ``early_stopping="auto"`` holds out a validation split from this many samples on.
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
+
+#: Where the documentation is published; the HTML repr links each estimator's page there
+#: (the pages are those that docs/api.rst generates into gen_modules/).
+DOCS_URL = "https://skautoenc.readthedocs.io/en/stable/"
+
+#: Parameters added since models were first saved, each with the value that describes
+#: how a model saved without it was trained (and trains on, with a warm start).
+_PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto"}
 
 #: Training seeds torch's process-wide generator (inside ``fork_rng``, which restores it
 #: afterwards). Fits running in threads of one process (joblib's threading backend, Dask
@@ -111,18 +120,23 @@ def is_memory_mapped(X):
     return False
 
 
-def check_float32_range(X, name):
+def check_float32_range(X, name, estimator=None):
     """Refuse NaN, infinity, and values that float32 (the networks' precision) overflows.
 
     One pass of ``max`` and one of ``min`` over the values: a NaN or an infinity shows
-    in them, and only then does scikit-learn's finiteness check run, for its message.
+    in them, and only then does scikit-learn's finiteness check run, for its message
+    (with its hint at imputers when ``estimator`` names the estimator).
     """
     values = X.data if sp.issparse(X) else X
     if not values.size:
         return X
     magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
     if not np.isfinite(magnitude):
-        assert_all_finite(values, input_name=name)
+        assert_all_finite(
+            values,
+            input_name=name,
+            estimator_name=None if estimator is None else type(estimator).__name__,
+        )
     limit = np.finfo(np.float32).max
     if magnitude > limit:
         raise ValueError(
@@ -214,6 +228,7 @@ class TensorBatchIterator:
             else:
                 index = slice(start, start + self.batch_size)  # a view, no copy
             batch = dataset.rows(index)
+            adapt_threads()  # n_jobs="auto": fewer threads while other processes compute
             yield batch, batch
 
 
@@ -351,6 +366,14 @@ class AutoEncoderNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.mixed_precision = mixed_precision
 
+    def get_default_callbacks(self):
+        # skorch's table, with colour codes even in files, gives way to one line per
+        # epoch with its number of N and the time left
+        return [
+            (name, ProgressLog()) if name == "print_log" else (name, callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+
     def initialize_optimizer(self, *args, **kwargs):
         super().initialize_optimizer(*args, **kwargs)
         # a fused optimiser step leaves the weights' version as it was: tell the layers
@@ -413,10 +436,19 @@ class BaseAutoEncoder(
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "mixed_precision": ["boolean"],
+        "n_jobs": [
+            StrOptions({"auto"}),
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "verbose": ["verbose"],
     }
 
     _net_class = AutoEncoderNet
+    # the "?" of the HTML repr (Jupyter) links the estimator's API page
+    _doc_link_module = "skautoenc"
+    _doc_link_template = DOCS_URL + "gen_modules/{estimator_module}.{estimator_name}.html"
     #: The most epochs ``max_iter="auto"`` stands for: on a few hundred samples, 5,000
     #: updates would take thousands of epochs and overfit (user guide, "Training
     #: defaults"). A hook: an estimator whose objective needs its updates sets its own.
@@ -494,7 +526,7 @@ class BaseAutoEncoder(
             X = self._validate_input(X, reset=not reuse)
             if reuse:
                 snapshot = TrainingSnapshot(self.net_)
-            with flush_denormal():
+            with compute_settings(self.n_jobs):
                 interrupted = self._fit(X, reuse=reuse, partial=partial)
         except BaseException:
             if snapshot is not None:
@@ -604,6 +636,7 @@ class BaseAutoEncoder(
             callbacks = dict(net.callbacks_)
             monitor = callbacks["convergence"]
             schedule = callbacks.get("lr_schedule")  # absent from nets saved before it
+            callbacks["print_log"].total_epochs = None if partial else epochs
             n_before = len(net.history)
             if partial:
                 train_split, net.train_split = net.train_split, None
@@ -731,7 +764,7 @@ class BaseAutoEncoder(
             reset=reset,
             ensure_all_finite=False,  # check_float32_range checks it, in the same pass
         )
-        return check_float32_range(X, "X") if check_range else X
+        return check_float32_range(X, "X", self) if check_range else X
 
     # ---------------------------------------------------------------- inference
     def _module(self):
@@ -740,7 +773,22 @@ class BaseAutoEncoder(
             module.eval()
         return module
 
-    def _batched(self, fn, X, dtype, draws=1):
+    def _bernoulli_input(self):
+        """Whether the model was trained with an objective defined only for data in
+        [0, 1] (a hook: the VAE's is its Bernoulli likelihood)."""
+        return getattr(self, "loss_", None) == "bce"
+
+    def _warn_outside_unit_interval(self, low, high):
+        warn_at_caller(
+            f"X ranges over [{low:.4g}, {high:.4g}], but this {type(self).__name__} was "
+            "trained with an objective for data in [0, 1]: its codes and scores for "
+            "values outside that range mean little. Scale X as for training; a "
+            "MinMaxScaler fitted on the training data gives held-out data outside "
+            "[0, 1] unless it is created with clip=True.",
+            UserWarning,
+        )
+
+    def _batched(self, fn, X, dtype, draws=1, samples=True):
         """Apply ``fn`` (tensor -> tensor) to ``X`` in batches, without autograd.
 
         Returns a numpy array of ``dtype``. Memory beyond the output is bounded by
@@ -750,7 +798,9 @@ class BaseAutoEncoder(
         so that its matrix products keep that size and a small call stays cheap.
         Each chunk of ``X`` is checked once converted to float32, where NaN, infinity
         and values beyond the float32 range all show as non-finite;
-        :func:`check_float32_range` then says which, for all of ``X``.
+        :func:`check_float32_range` then says which, for all of ``X``. When ``X`` holds
+        ``samples`` (not codes) and the model's objective needs data in [0, 1]
+        (:meth:`_bernoulli_input`), values outside it give one warning per call.
         """
         n_samples = X.shape[0]
         cuda = self.device_.startswith("cuda")
@@ -758,8 +808,11 @@ class BaseAutoEncoder(
         size = max(1, size // draws)
         out = None
         batch = torch.empty((size, *X.shape[1:]), dtype=torch.float32)  # reused per chunk
-        with torch.no_grad(), flush_denormal():
+        check_unit = samples and self._bernoulli_input()
+        low, high = 0.0, 1.0
+        with torch.no_grad(), compute_settings(self.n_jobs):
             for start in range(0, n_samples, size):
+                adapt_threads()
                 chunk = X[start : start + size]
                 if sp.issparse(chunk):
                     chunk = chunk.toarray()
@@ -768,7 +821,11 @@ class BaseAutoEncoder(
                 _copy_to_float32(rows, chunk)  # beyond float32: inf, refused below
                 # a finite sum (one fast pass) rules out NaN and infinity
                 if not torch.isfinite(rows.sum()) and not torch.isfinite(rows).all():
-                    check_float32_range(X, "X")  # raises, naming the problem
+                    check_float32_range(X, "X", self)  # raises, naming the problem
+                if check_unit:
+                    extremes = torch.aminmax(rows)
+                    low = min(low, float(extremes.min))
+                    high = max(high, float(extremes.max))
                 batch[n_rows:] = 0
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
                 if not np.isfinite(result).all():
@@ -780,6 +837,8 @@ class BaseAutoEncoder(
                 if out is None:
                     out = np.empty((n_samples, *result.shape[1:]), dtype=dtype)
                 out[start : start + n_rows] = result
+        if low < 0 or high > 1:
+            self._warn_outside_unit_interval(low, high)
         return out
 
     def _encode(self, batch):
@@ -825,7 +884,7 @@ class BaseAutoEncoder(
                 f"X has {X.shape[1]} features, but inverse_transform expects codes of "
                 f"width n_components={self.n_components}."
             )
-        return self._batched(lambda z: self._module().decode(z), X, X.dtype)
+        return self._batched(lambda z: self._module().decode(z), X, X.dtype, samples=False)
 
     def score_samples(self, X):
         """Negative squared reconstruction error of each sample.
@@ -879,6 +938,8 @@ class BaseAutoEncoder(
         from . import __version__
 
         state = dict(state)
+        for name, value in _PARAMETERS_ADDED.items():
+            state.setdefault(name, value)
         net_state = state.pop("net_", None)
         saved_version = state.pop("_skautoenc_version", None)
         if saved_version != __version__:

@@ -25,6 +25,7 @@ from torch import nn
 
 from ._losses import reconstruction_error
 from ._modules import ACTIVATIONS
+from ._runtime import adapt_threads
 
 #: Momentum of the RBM weight updates: ``RBM_MOMENTUM[0]`` for the first
 #: ``RBM_MOMENTUM_EPOCHS`` epochs, then ``RBM_MOMENTUM[1]`` (as in Hinton &
@@ -139,6 +140,7 @@ class RBM:
             momentum = RBM_MOMENTUM[0] if epoch < RBM_MOMENTUM_EPOCHS else RBM_MOMENTUM[1]
             order = torch.randperm(n_samples, device=X.device)
             for start in range(0, n_samples, batch_size):
+                adapt_threads()
                 v0 = X[order[start : start + batch_size]]
                 h0 = self.hidden_mean(v0)
                 h = h0
@@ -279,6 +281,7 @@ def _pretrain_autoencoder_layer(X, enc, hidden_act, dec, visible_act, params):
     for _ in range(params["n_epochs"]):
         order = torch.randperm(n_samples, device=X.device)
         for start in range(0, n_samples, batch_size):
+            adapt_threads()
             batch = X[order[start : start + batch_size]]
             output = dec(encode(batch))
             if loss is None:

@@ -2,11 +2,15 @@
 for its duration, and warnings that point at the user's line."""
 
 import contextlib
+import math
 import os
 import sys
+import threading
+import time
 import warnings
 from pathlib import Path
 
+import joblib
 import sklearn
 import skorch
 import torch
@@ -52,6 +56,153 @@ def flush_denormal():
     finally:
         if supported:
             torch.set_flush_denormal(False)
+
+
+#: ``/proc`` counts CPU time in ticks of 10 ms: the load is measured over windows of at
+#: least this many seconds.
+LOAD_WINDOW = 0.25
+#: A measurement this recent (seconds) decides the threads a new call starts with.
+LOAD_MEMORY = 10.0
+
+
+def _usable_cpus():
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def _busy_ticks(cpus):
+    """CPU time spent on ``cpus`` (all processes, kernel included), in ticks."""
+    wanted, busy = {f"cpu{i}" for i in cpus}, 0
+    with open("/proc/stat") as f:
+        for line in f:
+            fields = line.split()
+            if fields and fields[0] in wanted:
+                # user nice system idle iowait irq softirq steal: all but idle, iowait
+                values = [int(v) for v in fields[1:9]]
+                busy += sum(values) - values[3] - values[4]
+    return busy
+
+
+def _own_ticks():
+    """CPU time of this process, all its threads, in ticks (``/proc/self/stat``)."""
+    with open("/proc/self/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15
+
+
+class AdaptiveThreads:
+    """Runs torch on as many threads as other processes leave cores free, rechecked as the
+    call goes on: ``n_jobs="auto"``.
+
+    torch's threads wait for each other, spinning, at the end of every operation, so a
+    thread that loses its core to another process holds up all of them: on 2 cores next
+    to one competing process, a fit on 2 threads took 4 to 8 times as long as alone, on 1
+    thread 1.2 to 1.7 times. Alone, 2 threads were up to 1.25 times faster than one
+    (``benchmarks/bench_threads.py``). So every :data:`LOAD_WINDOW` seconds (checked once
+    per minibatch, at the cost of a clock read), this reads how much CPU time the other
+    processes took on this process's CPUs (``/proc/stat`` less ``/proc/self/stat``) and
+    sets the threads to the cores they left free, from 1 to ``max_threads``. A call
+    starts with the last measurement of the process if it is recent, with 1 thread
+    otherwise. Where ``/proc`` cannot be read (not Linux), it stays at 1 thread.
+    """
+
+    _last = (-math.inf, None)  # (time, threads) of the process's last measurement
+
+    def __init__(self, max_threads):
+        self.cpus = _usable_cpus()
+        self.max_threads = max(1, min(max_threads, len(self.cpus)))
+        when, threads = AdaptiveThreads._last
+        recent = time.monotonic() - when < LOAD_MEMORY and threads is not None
+        self.threads = min(threads, self.max_threads) if recent else 1
+        self._mark = self._sample() if self.max_threads > 1 else None
+        self._next = time.monotonic() + LOAD_WINDOW
+
+    def _sample(self):
+        try:
+            return time.monotonic(), _busy_ticks(self.cpus), _own_ticks()
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def check(self):
+        """Re-measure if a window has passed; return the threads to run on."""
+        if self._mark is None or time.monotonic() < self._next:
+            return self.threads
+        mark = self._sample()
+        if mark is None:
+            self._mark = None
+            return self.threads
+        (t0, busy0, own0), (t1, busy1, own1) = self._mark, mark
+        ticks_per_second = os.sysconf("SC_CLK_TCK")
+        others = max(0, (busy1 - busy0) - (own1 - own0)) / ticks_per_second / (t1 - t0)
+        free = len(self.cpus) - others
+        self.threads = max(1, min(self.max_threads, math.floor(free + 0.25)))
+        self._mark, self._next = mark, t1 + LOAD_WINDOW
+        AdaptiveThreads._last = (t1, self.threads)
+        return self.threads
+
+
+_current = threading.local()
+
+
+def n_threads(n_jobs):
+    """The fixed torch threads that an integer or ``None`` ``n_jobs`` stands for,
+    counted as scikit-learn counts jobs.
+
+    ``None`` means 1 (unless inside a ``joblib.parallel_config`` block that says
+    otherwise), ``-1`` all the CPUs this process may use (affinity and container limits
+    respected), ``-2`` all but one, and so on.
+    """
+    return max(1, joblib.effective_n_jobs(n_jobs))
+
+
+def adapt_threads():
+    """Let the running call's ``n_jobs="auto"`` re-measure the load and change its torch
+    threads. Called once per minibatch; costs a clock read between measurements."""
+    governor = getattr(_current, "governor", None)
+    if governor is not None:
+        threads = governor.check()
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def torch_threads(n_jobs):
+    """Run torch's CPU operations on the threads ``n_jobs`` asks for inside the block, on
+    as many as before outside it.
+
+    ``"auto"``: :class:`AdaptiveThreads`, up to the threads torch had when the block began
+    (by default one per core; ``OMP_NUM_THREADS``, ``torch.set_num_threads`` and
+    threadpoolctl limits lower it). Otherwise :func:`n_threads`. :func:`torch.set_num_threads`
+    changes a process-wide setting: the previous value is put back when the block ends,
+    whatever way it ends.
+    """
+    previous = torch.get_num_threads()
+    outer = getattr(_current, "governor", None)
+    if n_jobs == "auto" and outer is not None:  # inside an "auto" call: it decides
+        yield
+        return
+    governor = AdaptiveThreads(previous) if n_jobs == "auto" else None
+    threads = governor.threads if governor is not None else n_threads(n_jobs)
+    _current.governor = governor
+    if threads != previous:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        _current.governor = outer
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def compute_settings(n_jobs):
+    """The settings every fit and inference call runs under: torch threads as ``n_jobs``
+    says (:func:`torch_threads`) and subnormal numbers flushed to zero
+    (:func:`flush_denormal`)."""
+    with torch_threads(n_jobs), flush_denormal():
+        yield
 
 
 def warn_at_caller(message, category):

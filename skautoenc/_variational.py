@@ -180,6 +180,17 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Run the forward pass of training under bfloat16 autocast, which is faster
         on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
         loss, the weights and all inference stay in float32.
+    n_jobs : "auto" or int, default="auto"
+        The CPU threads torch runs this estimator's training and inference on, set for
+        the duration of each call and put back afterwards
+        (:func:`torch.set_num_threads`). ``"auto"``: as many as other processes leave
+        cores free, measured every quarter of a second while the call runs, up to
+        torch's thread count when the call begins (one per core unless
+        ``OMP_NUM_THREADS`` or threadpoolctl says less). torch's threads wait for each
+        other at every operation, so on a fixed count a fit slows down many times over
+        when another process takes a core. An integer fixes the count, as scikit-learn
+        counts jobs: ``None`` means 1 unless in a :func:`joblib.parallel_config`
+        context, ``-1`` all the CPUs this process may use. See :ref:`threads`.
     verbose : int, default=0
         Print a line per epoch (skorch's ``PrintLog``) when positive.
 
@@ -300,6 +311,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         random_state=None,
         device="cpu",
         mixed_precision=False,
+        n_jobs="auto",
         verbose=0,
     ):
         self.n_components = n_components
@@ -322,6 +334,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.random_state = random_state
         self.device = device
         self.mixed_precision = mixed_precision
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
@@ -351,6 +364,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         :func:`~skautoenc._base.check_unit_interval`)."""
         if self.likelihood_ == "bernoulli":
             check_unit_interval(X, "The Bernoulli likelihood", alternative="likelihood='gaussian'")
+
+    def _bernoulli_input(self):
+        return self.likelihood_ == "bernoulli"
 
     def _make_module(self, n_features):
         return VariationalMLP(
@@ -407,10 +423,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _validate_scoring_data(self, X):
         check_is_fitted(self)
-        # the range check falls to the [0, 1] check (Bernoulli) or to _batched (Gaussian)
-        X = self._validate_input(X, check_range=False)
-        self._check_bernoulli_data(X)
-        return X
+        # _batched checks the range, and warns about data outside [0, 1] (Bernoulli)
+        return self._validate_input(X, check_range=False)
 
     def _elbo(self, batch):
         module = self._module()
@@ -531,4 +545,6 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         z = rng.standard_normal((n_samples, self.n_components))
-        return self._batched(lambda codes: self._module().decode(codes), z, np.float64)
+        return self._batched(
+            lambda codes: self._module().decode(codes), z, np.float64, samples=False
+        )

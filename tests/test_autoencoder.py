@@ -11,6 +11,8 @@ from sklearn.exceptions import ConvergenceWarning
 from skautoenc import AutoEncoder
 from skautoenc._base import INFERENCE_BATCH_SIZE
 
+from .conftest import public_estimators, tiny
+
 
 def heldout_error(model, X):
     return ((model.inverse_transform(model.transform(X)) - X) ** 2).sum(axis=1).mean()
@@ -185,6 +187,39 @@ def test_cuda_request_without_gpu_is_a_clear_error(small_X):
 def test_verbose_prints_epoch_log(small_X, capsys):
     AutoEncoder(max_iter=2, verbose=1).fit(small_X)
     assert "train_loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_verbose_shows_epoch_of_n_and_time_left_without_escape_codes(
+    estimator_class, small_X, capsys
+):
+    est = tiny(estimator_class, max_iter=3, verbose=1, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(small_X)
+        est.partial_fit(small_X)
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [line for line in lines if line.startswith("epoch")]
+    assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3", "4"]
+    assert all("train_loss" in line and "elapsed" in line for line in epochs)
+    assert "valid_loss" in epochs[0] and "left" in epochs[0] and "left" not in epochs[2]
+    assert "*" in epochs[0]  # the first epoch is the best so far
+    assert "\033" not in "".join(lines)  # captured output is no terminal
+
+
+def test_progress_is_coloured_only_on_a_terminal():
+    from skautoenc._progress import ProgressLog, format_duration
+
+    row = {"epoch": 2, "train_loss": 1.5, "train_loss_best": True, "valid_loss": 2.0,
+           "valid_loss_best": False, "dur": 0.5, "train_batch_count": 3}
+    log = ProgressLog(total_epochs=10)
+    plain = log.format_line(row, 2, 1.0, colour=False)
+    assert plain == (
+        "epoch  2/10  train_loss 1.5*  valid_loss 2  0.5 s/epoch  "
+        "1.0 s elapsed, at most 4.0 s left"
+    )
+    assert "\033[32m1.5\033[0m" in log.format_line(row, 2, 1.0, colour=True)
+    assert [format_duration(s) for s in (3.21, 65, 3725)] == ["3.2 s", "1 min 05 s", "1 h 02 min"]
 
 
 def test_inference_layer_follows_weight_updates_and_keeps_gradients():

@@ -1,5 +1,7 @@
 """Bad input gets a clear error naming the problem, and leaves a fitted model as it was."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -113,3 +115,48 @@ def test_bernoulli_objective_needs_unit_interval_data(estimator_class, small_X):
     )
     with pytest.raises(ValueError, match="MinMaxScaler"):
         tiny(estimator_class, **params).fit(small_X * 3 - 1)
+
+
+def _bernoulli(estimator_class):
+    if "likelihood" in estimator_class().get_params():
+        return {"likelihood": "bernoulli"}
+    return {"loss": "bce"}
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_data_outside_unit_interval_warns_at_predict_time(estimator_class, small_X):
+    # held-out data that a MinMaxScaler fitted on the training data scales beyond [0, 1]
+    # is common, so every estimator warns (and does not refuse) in transform and score,
+    # once per call, at the caller's line, naming the range
+    est = tiny(estimator_class, **_bernoulli(estimator_class)).fit(small_X)
+    shifted = small_X * 3 - 1
+    for method in ("transform", "score_samples", "score"):
+        with pytest.warns(UserWarning, match=r"\[-0.9\d*, 1.9\d*\].*clip=True") as record:
+            getattr(est, method)(shifted)
+        assert len(record) == 1 and record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.transform(small_X)  # in range: no warning
+        est.inverse_transform(est.transform(small_X) * 50)  # codes are not data
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_gaussian_objective_takes_any_range_silently(estimator_class, small_X):
+    params = ({"likelihood": "gaussian"} if "likelihood" in estimator_class().get_params()
+              else {"loss": "mse"})
+    est = tiny(estimator_class, **params).fit(small_X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.score(small_X * 3 - 1)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_nan_error_gives_scikit_learns_hint_at_imputers(estimator_class, small_X):
+    name = estimator_class.__name__
+    hint = rf"{name} does not accept missing values.*imputer"
+    with pytest.raises(ValueError, match=hint):
+        tiny(estimator_class).fit(_bad(small_X, np.nan))
+    est = tiny(estimator_class).fit(small_X)
+    for method in ("transform", "score_samples"):
+        with pytest.raises(ValueError, match=hint):
+            getattr(est, method)(_bad(small_X, np.nan))

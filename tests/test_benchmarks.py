@@ -28,6 +28,9 @@ TINY_ARGS = {
         "--budget-factor", "2", "--vae-epochs", "2", "--tiny", "--plot", "curves.png",
         "--rst", "results.rst",
     ],
+    "bench_threads.py": [
+        "--n-jobs", "None", "--repeats", "1", "--max-iter", "1", "--n-components", "2",
+    ],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],

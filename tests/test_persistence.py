@@ -167,19 +167,20 @@ def test_model_trained_on_cuda_loads_on_cpu(small_X):
 
 @pytest.mark.parametrize("estimator_class", public_estimators())
 def test_state_saved_before_the_training_defaults_loads_and_trains_on(estimator_class, small_X):
-    # states written before learning_rate and early_stopping="auto" existed: no schedule,
-    # no do_early_stopping_, a boolean early_stopping among the build parameters
+    # states written before learning_rate, n_jobs and early_stopping="auto" existed: no
+    # such parameters, no schedule, no do_early_stopping_, a boolean early_stopping
     est = tiny(estimator_class, early_stopping=True, learning_rate="constant",
                warm_start=True, max_iter=2).fit(small_X)
     state = est.__getstate__()
-    del state["do_early_stopping_"]
+    del state["do_early_stopping_"], state["learning_rate"], state["n_jobs"]
     build = state["net_"]["build_params"]
-    del build["learning_rate"]
+    del build["learning_rate"], build["n_jobs"]
     old = estimator_class.__new__(estimator_class)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         old.__setstate__(state)
         assert old.do_early_stopping_ is True
+        assert old.learning_rate == "constant" and old.n_jobs == "auto"
         assert "lr_schedule" not in dict(old.net_.callbacks_)
         assert_array_equal(old.transform(small_X), est.transform(small_X))
         old.fit(small_X)  # a warm start on the loaded net

@@ -1,5 +1,6 @@
 """Interruption, divergence, mixed precision and odd inputs, over every estimator."""
 
+import os
 import warnings
 
 import numpy as np
@@ -234,3 +235,155 @@ def test_fits_in_threads_are_reproducible(small_X):
         together = [est.transform(small_X) for est in pool.map(fit, (0, 1, 2, 3))]
     for a, b in zip(alone, together):
         assert_array_equal(a, b)
+
+
+def _record_threads(monkeypatch, seen):
+    """Make every training step append torch's thread count to ``seen``; return the
+    recording function, for other methods to call."""
+    import torch
+
+    def record():
+        seen.append(torch.get_num_threads())
+
+    original = AutoEncoderNet.train_step
+
+    def train_step(self, batch, **fit_params):
+        record()
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(AutoEncoderNet, "train_step", train_step)
+    return record
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("n_jobs, expected", [(None, 1), (1, 1), (-1, None), (2, 2)])
+def test_n_jobs_sets_torch_threads_for_the_call_only(
+    estimator_class, n_jobs, expected, small_X, monkeypatch
+):
+    import joblib
+    import torch
+
+    expected = joblib.cpu_count() if expected is None else expected
+    seen = []
+    record = _record_threads(monkeypatch, seen)
+    before = torch.get_num_threads()
+    # a value no call asks for, to see that each call puts back what it found
+    torch.set_num_threads(3 if expected != 3 else 2)
+    try:
+        found = torch.get_num_threads()
+        est = tiny(estimator_class, n_jobs=n_jobs, max_iter=1).fit(small_X)
+        assert seen and set(seen) == {expected}
+        assert torch.get_num_threads() == found
+        encode = type(est)._encode
+        monkeypatch.setattr(
+            type(est), "_encode", lambda self, b: (record(), encode(self, b))[1]
+        )
+        seen.clear()
+        est.transform(small_X)
+        assert set(seen) == {expected}
+        assert torch.get_num_threads() == found
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_n_jobs_follows_joblib_parallel_config(small_X, monkeypatch):
+    import joblib
+
+    seen = []
+    _record_threads(monkeypatch, seen)
+    with joblib.parallel_config(n_jobs=2):
+        tiny(AutoEncoder, max_iter=1, n_jobs=None).fit(small_X)
+    assert set(seen) == {2}
+
+
+def test_n_jobs_zero_is_refused(small_X):
+    with pytest.raises(ValueError, match="n_jobs"):
+        tiny(AutoEncoder, n_jobs=0).fit(small_X)
+
+
+class _FakeLoad:
+    """``/proc`` as the adaptive thread count reads it, with other processes taking
+    ``others`` cores of 2, and a clock that advances a window per reading."""
+
+    def __init__(self, monkeypatch, others):
+        import skautoenc._runtime as runtime
+
+        self.others, self.t, self.busy, self.own = others, 0.0, 0, 0
+        hz = 100
+        monkeypatch.setattr(runtime, "_usable_cpus", lambda: [0, 1])
+        monkeypatch.setattr(runtime.os, "sysconf", lambda name: hz)
+        monkeypatch.setattr(runtime.time, "monotonic", self.clock)
+        monkeypatch.setattr(runtime, "_busy_ticks", lambda cpus: self.busy)
+        monkeypatch.setattr(runtime, "_own_ticks", lambda: self.own)
+        monkeypatch.setattr(runtime.AdaptiveThreads, "_last", (-np.inf, None))
+        self.hz = hz
+
+    def clock(self):
+        # each reading is a window later; this process used 1 core, the others theirs
+        self.t += runtime_window()
+        self.own += int(self.hz * runtime_window())
+        self.busy += int(self.hz * runtime_window() * (1 + self.others))
+        return self.t
+
+
+def runtime_window():
+    from skautoenc._runtime import LOAD_WINDOW
+
+    return LOAD_WINDOW
+
+
+@pytest.mark.parametrize("others, expected", [(0.0, 2), (0.1, 2), (0.5, 1), (1.0, 1)])
+def test_auto_threads_follow_the_cores_other_processes_leave(others, expected, monkeypatch):
+    from skautoenc._runtime import AdaptiveThreads
+
+    _FakeLoad(monkeypatch, others)
+    governor = AdaptiveThreads(max_threads=2)
+    assert governor.threads == 1  # nothing measured yet: the safe count
+    assert governor.check() == expected
+    assert governor.check() == expected
+    # the next call starts from the last measurement
+    assert AdaptiveThreads(max_threads=2).threads == expected
+    assert AdaptiveThreads(max_threads=1).threads == 1  # never above the cap
+
+
+def test_auto_threads_change_during_a_fit_and_are_put_back(small_X, monkeypatch):
+    import torch
+
+    load = _FakeLoad(monkeypatch, 0.0)
+    seen = []
+    _record_threads(monkeypatch, seen)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        est = tiny(AutoEncoder, max_iter=4, n_jobs="auto").fit(small_X)
+        assert seen[-1] == 2  # measured idle: up to the cap
+        load.others = 1.0
+        seen.clear()
+        est.partial_fit(small_X)
+        assert seen[-1] == 1  # another process took a core
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_auto_threads_stay_at_one_without_proc(monkeypatch):
+    import skautoenc._runtime as runtime
+
+    def missing(*args):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(runtime, "_busy_ticks", missing)
+    monkeypatch.setattr(runtime.AdaptiveThreads, "_last", (-np.inf, None))
+    governor = runtime.AdaptiveThreads(max_threads=4)
+    assert governor.threads == 1 and governor.check() == 1
+
+
+def test_proc_readers_measure_this_machine():
+    import skautoenc._runtime as runtime
+
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("Linux only")
+    cpus = runtime._usable_cpus()
+    busy, own = runtime._busy_ticks(cpus), runtime._own_ticks()
+    sum(i * i for i in range(300_000))  # spend some CPU time
+    assert runtime._busy_ticks(cpus) >= busy and runtime._own_ticks() >= own > 0
