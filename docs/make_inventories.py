@@ -34,7 +34,10 @@ def _members(module_name):
     module = importlib.import_module(module_name)
     names = getattr(module, "__all__", None) or _public(dir(module))
     for name in _public(names):
-        obj = getattr(module, name, None)
+        try:
+            obj = getattr(module, name, None)
+        except ImportError:  # e.g. scikit-learn's experimental estimators
+            continue
         if inspect.isclass(obj):
             yield f"{module_name}.{name}", "class", obj
             for attr, value in vars(obj).items():
