@@ -19,16 +19,21 @@ for held-out images, the clean image, the noisy input and the output, next to a 
 # ----
 # Pixels in [0, 1]; the noisy inputs are clipped back to [0, 1], as the estimator does
 # with its own training noise (``clip=True``).
-import os
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skautoenc import AutoEncoder, DenoisingAutoEncoder
+
+# sphinx_gallery_start_ignore
+# isort: split
+# Not shown in the gallery: the tests run every example in seconds
+# (SKAUTOENC_EXAMPLE_TINY=1; tests/test_examples.py also caps the epochs), and
+# SKAUTOENC_MNIST=folder runs it on the MNIST idx files there.
+import os
+
 from skautoenc.datasets import load_mnist
 
 TINY = os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"  # a few seconds, for the tests
@@ -42,14 +47,15 @@ def load_images():
         return digits.data / 16.0, digits.target, 8
     X, y = load_mnist(folder)
     return X[:6000], y[:6000], 28
+# sphinx_gallery_end_ignore
 
 
-
-X, y, side = load_images()
+digits = load_digits()
+X, y, side = digits.data / 16.0, digits.target, 8  # pixels in [0, 1], 8x8 images
+# sphinx_gallery_start_ignore
+X, y, side = load_images()  # the same, or MNIST where SKAUTOENC_MNIST is set
+# sphinx_gallery_end_ignore
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0, stratify=y)
-max_iter = 3 if TINY else 200  # epochs
-# a fit that runs all max_iter epochs warns (ConvergenceWarning): expected here
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 noise_level = 0.3
 rng = np.random.default_rng(0)
@@ -61,10 +67,10 @@ X_test_noisy = np.clip(X_test + rng.normal(scale=noise_level, size=X_test.shape)
 # Both have the same network: 64 code units, one hidden layer of 256 ReLU units on each
 # side. Only the training input differs.
 dae = DenoisingAutoEncoder(
-    n_components=64, noise="gaussian", noise_level=noise_level, max_iter=max_iter,
+    n_components=64, noise="gaussian", noise_level=noise_level,
     random_state=0,
 ).fit(X_train)
-ae = AutoEncoder(n_components=64, max_iter=max_iter, random_state=0).fit(X_train)
+ae = AutoEncoder(n_components=64, random_state=0).fit(X_train)
 
 outputs = {
     "denoising autoencoder": dae.inverse_transform(dae.transform(X_test_noisy)),

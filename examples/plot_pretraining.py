@@ -19,16 +19,23 @@ epoch by epoch, the training loss and the error on held-out digits.
 # %%
 # Data and setting
 # ----------------
-import os
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skautoenc import AutoEncoder
+
+# sphinx_gallery_start_ignore
+# isort: split
+# Not shown in the gallery: the tests run every example in seconds
+# (SKAUTOENC_EXAMPLE_TINY=1; tests/test_examples.py also caps the epochs), and
+# SKAUTOENC_MNIST=folder runs it on the MNIST idx files there.
+import os
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+
 from skautoenc.datasets import load_mnist
 
 TINY = os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"  # a few seconds, for the tests
@@ -42,10 +49,14 @@ def load_images():
         return digits.data / 16.0, digits.target, 8
     X, y = load_mnist(folder)
     return X[:6000], y[:6000], 28
+# sphinx_gallery_end_ignore
 
 
-
-X, y, side = load_images()
+digits = load_digits()
+X, y, side = digits.data / 16.0, digits.target, 8  # pixels in [0, 1], 8x8 images
+# sphinx_gallery_start_ignore
+X, y, side = load_images()  # the same, or MNIST where SKAUTOENC_MNIST is set
+# sphinx_gallery_end_ignore
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0, stratify=y)
 n_epochs = 2 if TINY else 100
 # each call of fit below runs all of its max_iter=1 epochs, which warns: expected here

@@ -16,16 +16,21 @@ digits: first the reconstructed images, then the reconstruction error as the cod
 # Pixel intensities are scaled to [0, 1], so the autoencoder uses a sigmoid output and
 # the Bernoulli cross-entropy loss (``loss="auto"``). Set ``SKAUTOENC_MNIST`` to a folder
 # of MNIST idx files to use MNIST instead of the 8x8 digits.
-import os
-import warnings
 
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skautoenc import AutoEncoder
+
+# sphinx_gallery_start_ignore
+# isort: split
+# Not shown in the gallery: the tests run every example in seconds
+# (SKAUTOENC_EXAMPLE_TINY=1; tests/test_examples.py also caps the epochs), and
+# SKAUTOENC_MNIST=folder runs it on the MNIST idx files there.
+import os
+
 from skautoenc.datasets import load_mnist
 
 TINY = os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"  # a few seconds, for the tests
@@ -39,13 +44,15 @@ def load_images():
         return digits.data / 16.0, digits.target, 8
     X, y = load_mnist(folder)
     return X[:6000], y[:6000], 28
+# sphinx_gallery_end_ignore
 
 
-X, y, side = load_images()
+digits = load_digits()
+X, y, side = digits.data / 16.0, digits.target, 8  # pixels in [0, 1], 8x8 images
+# sphinx_gallery_start_ignore
+X, y, side = load_images()  # the same, or MNIST where SKAUTOENC_MNIST is set
+# sphinx_gallery_end_ignore
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0, stratify=y)
-max_iter = 3 if TINY else 200  # epochs
-# a fit that runs all max_iter epochs warns (ConvergenceWarning): expected here
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
 print(f"{len(X_train)} training and {len(X_test)} held-out images of {side}x{side} pixels")
 
 
@@ -61,7 +68,7 @@ def reconstruction_error(X, X_hat):
 
 n_components = 8
 pca = PCA(n_components=n_components).fit(X_train)
-ae = AutoEncoder(n_components=n_components, max_iter=max_iter, random_state=0).fit(X_train)
+ae = AutoEncoder(n_components=n_components, random_state=0).fit(X_train)
 
 X_pca = pca.inverse_transform(pca.transform(X_test))
 X_ae = ae.inverse_transform(ae.transform(X_test))
@@ -103,7 +110,7 @@ for k in code_sizes:
         reconstruction_error(X_test, pca_k.inverse_transform(pca_k.transform(X_test)))
     )
     ae_k = ae if k == n_components else AutoEncoder(
-        n_components=k, max_iter=max_iter, random_state=0
+        n_components=k, random_state=0
     ).fit(X_train)
     errors["autoencoder"].append(-ae_k.score(X_test))  # score: negative squared error
 

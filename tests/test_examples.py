@@ -19,6 +19,13 @@ EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
 
 @pytest.fixture
 def tiny_mode(monkeypatch, tmp_path):
+    # the examples use the estimators' default training budget: at most 2 epochs a fit here
+    from skautoenc._base import BaseAutoEncoder
+
+    epochs = BaseAutoEncoder._epochs
+    monkeypatch.setattr(
+        BaseAutoEncoder, "_epochs", lambda self, *args, **kw: min(2, epochs(self, *args, **kw))
+    )
     monkeypatch.setenv("SKAUTOENC_EXAMPLE_TINY", "1")
     monkeypatch.delenv("SKAUTOENC_MNIST", raising=False)
     monkeypatch.chdir(tmp_path)  # anything an example writes lands in a temporary folder
@@ -121,3 +128,20 @@ def test_examples_read_mnist_idx_files(tmp_path, monkeypatch):
 def test_every_example_has_a_tiny_mode():
     for path in EXAMPLES:
         assert 'os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"' in path.read_text(), path.name
+
+
+def test_gallery_hides_the_scaffolding():
+    # what only the tests need (the tiny mode, the MNIST switch) stays out of the rendered
+    # pages: inside sphinx-gallery's ignore markers
+    for path in EXAMPLES:
+        shown, hidden = [], False
+        for line in path.read_text().splitlines():
+            if line.strip() == "# sphinx_gallery_start_ignore":
+                hidden = True
+            elif line.strip() == "# sphinx_gallery_end_ignore":
+                hidden = False
+            elif not hidden:
+                shown.append(line)
+        shown = "\n".join(shown)
+        for scaffolding in ("SKAUTOENC_EXAMPLE_TINY", "os.environ", "load_images", "load_mnist"):
+            assert scaffolding not in shown, (path.name, scaffolding)
