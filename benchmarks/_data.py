@@ -6,6 +6,7 @@ import platform
 import time
 from pathlib import Path
 
+from skautoenc._demo import _json_ready
 from skautoenc._demo import format_table as demo_format_table
 from skautoenc.datasets import load_mnist
 
@@ -74,9 +75,11 @@ def format_table(rows):
 
 
 def write_json(path, payload):
+    """Write ``payload`` as strict JSON: numpy numbers as floats, NaN and infinity as null."""
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(payload, indent=2, default=float))
+        payload = _json_ready(json.loads(json.dumps(payload, default=float)))
+        Path(path).write_text(json.dumps(payload, indent=2, allow_nan=False))
         print(f"wrote {path}")
 
 

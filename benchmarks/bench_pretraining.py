@@ -19,7 +19,6 @@ unless ``--hidden``/``--code`` say otherwise).
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -33,7 +32,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import load_dataset  # noqa: E402
+from _data import load_dataset, write_json  # noqa: E402
 
 from skautoenc import AutoEncoder  # noqa: E402
 
@@ -182,8 +181,7 @@ def main(argv=None):
         },
         "results": results,
     }
-    Path(args.out).write_text(json.dumps(report, indent=2))
-    print(f"\nwrote {args.out}")
+    write_json(args.out, report)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def _run(script, args, cwd):
 def test_benchmark_runs_on_tiny_settings(script, tmp_path):
     out = tmp_path / "result.json"
     _run(script, [*TINY_ARGS[script], "--out", str(out)], tmp_path)
-    assert json.loads(out.read_text())
+    # strict JSON: NaN and infinity are written as null
+    assert json.loads(out.read_text(), parse_constant=lambda name: pytest.fail(name))
 
 
 def test_features_benchmark_merges_seeds_and_plots(tmp_path):
