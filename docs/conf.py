@@ -35,9 +35,14 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-# pretraining_results.md is included into benchmarks.rst, training_results.rst into
-# user_guide/training.rst: not pages of their own
-exclude_patterns = ["_build", "pretraining_results.md", "user_guide/training_results.rst"]
+# pretraining_results.md is included into benchmarks.rst, training_results.rst and
+# threads_results.rst into user_guide/training.rst: not pages of their own
+exclude_patterns = [
+    "_build",
+    "pretraining_results.md",
+    "user_guide/training_results.rst",
+    "user_guide/threads_results.rst",
+]
 default_role = "literal"
 
 # -- API reference -------------------------------------------------------------------

@@ -30,6 +30,7 @@ TINY_ARGS = {
     ],
     "bench_threads.py": [
         "--n-jobs", "None", "--repeats", "1", "--max-iter", "1", "--n-components", "2",
+        "--rst", "threads.rst",
     ],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
