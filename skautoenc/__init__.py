@@ -1,11 +1,12 @@
 """skautoenc: autoencoders as scikit-learn estimators, on PyTorch and skorch."""
 
+# set before the imports below, so that the modules they load can import it at their top
+__version__ = "0.1.0"
+
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._sparse import SparseAutoEncoder
 from ._variational import VariationalAutoEncoder
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AutoEncoder",

@@ -4,8 +4,10 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoEncoder, check_unit_interval, in_unit_interval
+from ._base import BaseAutoEncoder
+from ._docstrings import fill_doc
 from ._modules import HourglassMLP
+from ._validation import check_unit_interval, in_unit_interval
 
 
 def resolve_reconstruction_loss(loss, X, previous=None):
@@ -26,6 +28,7 @@ def resolve_reconstruction_loss(loss, X, previous=None):
     return loss
 
 
+@fill_doc
 class AutoEncoder(BaseAutoEncoder):
     """Feature-extraction autoencoder: an hourglass MLP trained to reproduce its input.
 
@@ -36,6 +39,8 @@ class AutoEncoder(BaseAutoEncoder):
     activations of the narrow middle layer, which are linear), :meth:`inverse_transform`
     decodes codes back to input space.
 
+    Read more in the :ref:`User Guide <autoencoder>`.
+
     Parameters
     ----------
     n_components : int, default=32
@@ -44,26 +49,15 @@ class AutoEncoder(BaseAutoEncoder):
     hidden_layer_sizes : array-like of int or int, default=(256,)
         Widths of the encoder's hidden layers, from the input towards the code. The
         decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.
-    loss : {"auto", "bce", "mse"}, default="auto"
-        Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,
-        for data in [0, 1] (e.g. pixel intensities after ``MinMaxScaler``).
-        ``"mse"``: squared error with a linear output. ``"auto"`` picks ``"bce"`` when
-        the training data lies in [0, 1] and ``"mse"`` otherwise.
+    {loss}
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
-    solver : {"adam", "sgd"}, default="adam"
-        Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
+    {solver}
     learning_rate_init : float, default=2e-3
         Initial learning rate. Twice the usual Adam rate: with the linear decay it reached a
         lower held-out reconstruction error within the default budget than 1e-3 (see the
         user guide, "Training defaults").
-    learning_rate : {"linear", "constant"}, default="linear"
-        Learning-rate schedule of ``fit``. ``"linear"``: the rate decays linearly from
-        ``learning_rate_init`` to zero over the minibatch updates of the ``max_iter``
-        epochs, which ends a fixed budget of updates nearer a minimum than a constant
-        rate (Li, Yumer & Ramanan, 2020); a fit that stops early stops the decay with
-        it. ``"constant"``: ``learning_rate_init`` throughout. ``partial_fit`` always
-        trains at ``learning_rate_init``; a warm start decays anew over its epochs.
+    {learning_rate}
     alpha : float, default=0.0
         L2 penalty on the weights (not the biases), applied as weight decay.
     batch_size : int, default=128
@@ -84,12 +78,9 @@ class AutoEncoder(BaseAutoEncoder):
         not improved by ``tol`` for ``n_iter_no_change`` epochs; the weights of the best
         epoch are restored. Without early stopping, training stops when the training loss
         plateaus in the same sense.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
-    tol : float, default=1e-4
-        Relative improvement of the monitored loss that counts as progress.
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
     warm_start : bool, default=False
         Continue training the fitted network (and its optimiser state) for ``max_iter``
         more epochs on the next call to ``fit``, instead of starting afresh. The
@@ -97,92 +88,28 @@ class AutoEncoder(BaseAutoEncoder):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split. The global
         torch seed is neither used nor changed.
-    pretraining : {None, "rbm", "autoencoder"}, default=None
-        Greedy layer-wise pretraining of the network before the ``max_iter`` epochs of
-        backpropagation fine-tuning. Each layer, from the input towards the code, is
-        trained alone on the previous layer's hidden activations of the training data
-        (the validation split is left out); the trained layers then initialise the
-        encoder and, mirrored, the decoder, whose weights stay free (untied) during
-        fine-tuning. With ``max_iter=0`` the pretrained network is kept as it is.
-        Not repeated on a warm start.
+    {pretraining}
 
-        - ``"rbm"``: a stack of restricted Boltzmann machines trained by contrastive
-          divergence (CD-``cd_k``) and unrolled (Hinton & Salakhutdinov, 2006): the
-          encoder layer gets the RBM's weights ``W`` and hidden biases, the mirrored
-          decoder layer ``W`` transposed and the visible biases. The input units are
-          Bernoulli for ``loss_="bce"`` and Gaussian (linear, unit variance: standardise
-          the input, e.g. with ``StandardScaler``) for ``loss_="mse"``; the hidden
-          layers' units are Bernoulli and the code units Gaussian (linear). With hidden
-          layers, needs ``activation="logistic"``, whose units are those of a
-          Bernoulli RBM; other activations raise a ValueError in ``fit``. The updates
-          use momentum 0.5 for the first 5 epochs, then 0.9, and weight decay 2e-4 on
-          the weights.
-        - ``"autoencoder"``: a stack of one-hidden-layer autoencoders, trained with
-          ``solver``, each reconstructing its input through the activation that the
-          deep decoder applies there (Bengio et al., 2007). Works with any
-          ``activation``.
-
-    pretraining_max_iter : int, default=10
-        Epochs of pretraining for each layer.
-    pretraining_learning_rate : float or None, default=None
-        Learning rate of pretraining. ``None`` means 0.1 for ``"rbm"`` and
-        0.01 for ``"autoencoder"`` (larger steps than fine-tuning's, as each layer only
-        gets a few epochs). RBMs with Gaussian units (the code layer, or a Gaussian
-        input) use a tenth of it, as their unbounded units need smaller steps.
-    pretraining_batch_size : int or None, default=None
-        Minibatch size of pretraining. ``None`` means ``batch_size``.
-    cd_k : int, default=1
-        Number of alternating Gibbs sampling steps of contrastive divergence (CD-k),
-        for ``pretraining="rbm"``.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to train and infer. ``"auto"`` uses CUDA when available.
-    mixed_precision : bool, default=False
-        Run the forward pass of training under bfloat16 autocast, which is faster
-        on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
-        loss, the weights and all inference stay in float32.
-    n_jobs : "auto" or int, default="auto"
-        The CPU threads torch runs this estimator's training and inference on, set for
-        the duration of each call and put back afterwards
-        (:func:`torch.set_num_threads`). ``"auto"``: as many as other processes leave
-        cores free, measured every quarter of a second while the call runs, up to
-        torch's thread count when the call begins (one per core unless
-        ``OMP_NUM_THREADS`` or threadpoolctl says less). torch's threads wait for each
-        other at every operation, so on a fixed count a fit slows down many times over
-        when another process takes a core. An integer fixes the count, as scikit-learn
-        counts jobs: ``None`` means 1 unless in a :func:`joblib.parallel_config`
-        context, ``-1`` all the CPUs this process may use. See :ref:`threads`.
-    verbose : int, default=0
-        Print a line per epoch (skorch's ``PrintLog``) when positive, and one per
-        pretrained layer.
+    {pretraining_settings}
+    {runtime_settings}
 
     Attributes
     ----------
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the torch module.
-    loss_ : {"bce", "mse"}
-        The reconstruction loss used.
-    n_iter_ : int
-        Number of epochs run (over all warm starts).
+    {loss_}
+    {n_iter_}
     loss_curve_ : list of float
         Training loss at each epoch.
     best_loss_ : float or None
         Lowest training loss; ``None`` with early stopping.
     validation_scores_ : list of float
         Negative validation loss at each epoch. Only with early stopping.
-    best_validation_score_ : float
-        Best of ``validation_scores_``. Only with early stopping.
-    pretraining_curves_ : list of list of float
-        For each pretrained layer, from the input towards the code, its reconstruction
-        error on its own training input after each pretraining epoch: the mean over
-        samples of the squared error summed over units, for the one-step mean-field
-        reconstruction of an RBM or the output of a one-layer autoencoder. Empty
-        without pretraining.
-    device_ : str
-        The device used.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during fit, when they are all strings.
+    {best_validation_score_}
+    {pretraining_curves_}
+    {device_}
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------

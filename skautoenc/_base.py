@@ -1,15 +1,22 @@
-"""The machinery shared by every skautoenc estimator.
+"""The estimator base class that every skautoenc estimator extends, and its hooks.
 
 An estimator *holds* a skorch :class:`~skorch.NeuralNet` (``net_``) that it builds in
 ``fit`` from flat, scikit-learn style hyperparameters. What differs between the
-estimators (the torch module, the training objective, input corruption) is supplied
-by small hooks: :meth:`BaseAutoEncoder._make_module`, ``_net_class`` and
-:meth:`BaseAutoEncoder._net_params`.
+estimators (the torch module, the training objective, input corruption) is supplied by
+the hooks :meth:`BaseAutoEncoder._make_module`, ``_net_class``,
+:meth:`BaseAutoEncoder._net_params`, :meth:`BaseAutoEncoder._check_training_data`,
+:meth:`BaseAutoEncoder._bernoulli_input` and the class attribute ``_auto_max_epochs``.
+
+The rest of the machinery lives next to this file, one concept per module:
+``_validation`` (checks of the data), ``_data`` (datasets and batch iterators), ``_net``
+(the skorch net subclass, its callbacks and the snapshot that undoes a failed fit),
+``_progress`` (what ``verbose`` prints), ``_runtime`` (threads, subnormal numbers and
+warnings around each call), ``_persistence`` (the net as plain data), ``_pretraining``,
+``_modules`` (the torch modules), ``_losses`` and ``_docstrings`` (shared docstring
+entries).
 """
 
-import copy
 import math
-import mmap
 import threading
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -27,21 +34,25 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    assert_all_finite,
     check_array,
     check_is_fitted,
     validate_data,
 )
-from skorch import NeuralNet
-from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
+from . import __version__
+from ._data import RowDataset, TensorBatchIterator
 from ._losses import ReconstructionLoss
-from ._modules import forget_transposed_weights
+from ._net import (
+    AutoEncoderNet,
+    ConvergenceMonitor,
+    LinearDecay,
+    TrainingSnapshot,
+)
 from ._persistence import net_from_state, net_to_state
 from ._pretraining import pretrain_net
-from ._progress import ProgressLog
 from ._runtime import adapt_threads, compute_settings, warn_at_caller
+from ._validation import _copy_to_float32, check_float32_range, is_memory_mapped
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
 #: Memory stays bounded whatever the number of samples, and the last chunk is
@@ -78,335 +89,6 @@ _PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto"}
 #: workers with several threads) would draw from it in turn and lose reproducibility, so
 #: seeded training holds this lock: such fits run one at a time, each with its own draws.
 _TORCH_RNG_LOCK = threading.RLock()
-
-
-def value_range(X):
-    """``(min, max)`` of a dense array or a sparse matrix (implicit zeros included)."""
-    if sp.issparse(X):
-        values = X.data
-        if X.nnz < np.prod(X.shape):
-            values = np.append(values, 0)
-        return float(values.min()), float(values.max())
-    return float(X.min()), float(X.max())
-
-
-def in_unit_interval(X):
-    """Whether every value of ``X`` (dense or sparse) lies in [0, 1]."""
-    low, high = value_range(X)
-    return low >= 0 and high <= 1
-
-
-def check_unit_interval(X, objective, alternative):
-    """Refuse ``X`` outside [0, 1] for a Bernoulli ``objective``, from one range computation.
-
-    The error names the range of ``X`` and suggests ``alternative``. NaN, infinity and
-    values beyond float32 get the messages of :func:`check_float32_range` instead.
-    """
-    low, high = value_range(X)
-    if not (low >= 0 and high <= 1):  # False for NaN too
-        check_float32_range(X, "X")
-        raise ValueError(
-            f"{objective} needs data in [0, 1], but X ranges over [{low:.4g}, {high:.4g}]. "
-            f"Scale it with sklearn.preprocessing.MinMaxScaler, or use {alternative}."
-        )
-
-
-def is_memory_mapped(X):
-    """Whether ``X`` is (a view of) a memory-mapped file."""
-    while X is not None:
-        if isinstance(X, np.memmap | mmap.mmap):
-            return True
-        X = getattr(X, "base", None)
-    return False
-
-
-def check_float32_range(X, name, estimator=None):
-    """Refuse NaN, infinity, and values that float32 (the networks' precision) overflows.
-
-    One pass of ``max`` and one of ``min`` over the values: a NaN or an infinity shows
-    in them, and only then does scikit-learn's finiteness check run, for its message
-    (with its hint at imputers when ``estimator`` names the estimator).
-    """
-    values = X.data if sp.issparse(X) else X
-    if not values.size:
-        return X
-    magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
-    if not np.isfinite(magnitude):
-        assert_all_finite(
-            values,
-            input_name=name,
-            estimator_name=None if estimator is None else type(estimator).__name__,
-        )
-    limit = np.finfo(np.float32).max
-    if magnitude > limit:
-        raise ValueError(
-            f"{name} holds values of magnitude up to {magnitude:.3g}, beyond the "
-            f"float32 range ({limit:.3g}) the networks compute in. Scale the data first "
-            "(e.g. with sklearn.preprocessing.StandardScaler)."
-        )
-    return X
-
-
-def _copy_to_float32(dest, rows):
-    """Copy the numpy array ``rows`` into the float32 tensor ``dest`` of the same shape.
-
-    Torch's copy converts on all of torch's threads, several times faster than numpy's
-    single-threaded cast; read-only arrays (which torch does not wrap without a warning)
-    and negative strides take numpy's. Values beyond the float32 range become infinite.
-    """
-    if rows.flags.writeable and min(rows.strides, default=0) >= 0:
-        dest.copy_(torch.from_numpy(rows))
-    else:
-        with np.errstate(over="ignore"):
-            dest.numpy()[...] = rows
-
-
-class RowDataset(torch.utils.data.Dataset):
-    """The rows of a dense array, a memory map, a sparse matrix or a tensor.
-
-    Rows of an array or a sparse matrix become float32 tensors one batch at a time
-    (:meth:`rows`): a ``numpy.memmap`` is read batch by batch and a scipy sparse matrix
-    is densified batch by batch, so a fit never holds a converted copy of the whole.
-    In-memory dense data is converted once into a float32 tensor instead (faster).
-    """
-
-    def __init__(self, X):
-        self.X = X
-
-    def __len__(self):
-        return self.X.shape[0]
-
-    def __getitem__(self, i):
-        return self.rows(slice(i, i + 1))[0]
-
-    def rows(self, index):
-        """Rows ``index`` (a slice or an integer tensor) as a float32 tensor."""
-        if torch.is_tensor(index):
-            # Rows in increasing order: much faster to read from a memory map, and the
-            # same order (so the same float sums) whatever holds the data. The order of
-            # the samples inside a minibatch does not change its gradient.
-            index = torch.sort(index).values
-        if torch.is_tensor(self.X):
-            return self.X[index]
-        if torch.is_tensor(index):
-            index = index.numpy()
-        batch = self.X[index]
-        if sp.issparse(batch):
-            batch = batch.toarray()
-        return torch.from_numpy(np.array(batch, dtype=np.float32))
-
-
-class TensorBatchIterator:
-    """Minibatches of a :class:`RowDataset` (or a ``Subset`` of one), sliced per batch.
-
-    skorch's default ``DataLoader`` fetches and collates every sample on its own; for
-    data that sits in one array that is the slowest part of an epoch. This iterator
-    indexes the array once per batch instead. Shuffling draws from torch's global
-    generator, which the estimators seed inside a forked RNG. Each batch is
-    ``(X_batch, X_batch)``: the target of an autoencoder is its input.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False):
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
-
-    def __iter__(self):
-        dataset, subset = self.dataset, None
-        if isinstance(dataset, torch.utils.data.Subset):
-            dataset, subset = dataset.dataset, torch.as_tensor(dataset.indices)
-        n_samples = len(self.dataset)
-        order = torch.randperm(n_samples) if self.shuffle else torch.arange(n_samples)
-        for start in range(0, n_samples, self.batch_size):
-            if self.shuffle or subset is not None:
-                index = order[start : start + self.batch_size]
-                if subset is not None:
-                    index = subset[index]
-            else:
-                index = slice(start, start + self.batch_size)  # a view, no copy
-            batch = dataset.rows(index)
-            adapt_threads()  # n_jobs="auto": fewer threads while other processes compute
-            yield batch, batch
-
-
-class ConvergenceMonitor(Callback):
-    """Stops training on a plateau and refuses to go on when the loss diverges.
-
-    Training stops once ``monitor`` has not improved by at least ``tol`` (relative
-    to the last value that did) for ``patience`` epochs in a row, as in
-    ``MLPRegressor``. With ``restore_best`` the weights of the epoch with the lowest
-    ``monitor`` are put back when training ends. A non-finite
-    training or validation loss stops the fit with a :class:`FloatingPointError`.
-    """
-
-    def __init__(self, monitor="train_loss", patience=10, tol=1e-4, restore_best=False):
-        self.monitor = monitor
-        self.patience = patience
-        self.tol = tol
-        self.restore_best = restore_best
-
-    def initialize(self):
-        self.on_train_begin(None)
-        return self
-
-    def on_train_begin(self, net, **kwargs):
-        self.best_ = np.inf  # lowest value seen: its weights are the ones restored
-        self.reference_ = np.inf  # last value that improved by at least tol
-        self.misses_ = 0
-        self.best_state_ = None
-        self.converged_ = False
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        for key in ("train_loss", "valid_loss"):
-            if key in row and not np.isfinite(row[key]):
-                raise FloatingPointError(
-                    f"The {key.replace('_', ' ')} became {row[key]} at epoch "
-                    f"{len(net.history)}: training diverged. Lower learning_rate_init, "
-                    "or scale the input (e.g. with StandardScaler or MinMaxScaler)."
-                )
-        if self.monitor not in row:  # partial_fit holds out no validation data
-            return
-        value = row[self.monitor]
-        if value < self.best_:
-            self.best_ = value
-            if self.restore_best:
-                self.best_state_ = copy.deepcopy(net.module_.state_dict())
-        if not np.isfinite(self.reference_) or value < self.reference_ - self.tol * abs(
-            self.reference_
-        ):
-            self.reference_ = value
-            self.misses_ = 0
-            return
-        self.misses_ += 1
-        if self.misses_ >= self.patience:
-            self.converged_ = True
-            raise KeyboardInterrupt  # skorch's way to end the fit loop early
-
-    def on_train_end(self, net, **kwargs):
-        if self.restore_best and self.best_state_ is not None:
-            net.module_.load_state_dict(self.best_state_)
-
-
-class LinearDecay(Callback):
-    """Decays the learning rate linearly to zero over the minibatch updates of one fit.
-
-    The rate of update ``t`` (counted from 0) of ``total_steps`` is
-    ``lr * (1 - t / total_steps)``. A fixed budget of updates spent this way ends closer
-    to a minimum than the same budget at a constant rate (Li, Yumer & Ramanan, 2020).
-    ``total_steps`` is set before each fit; with ``total_steps=None`` (``partial_fit``)
-    the rate stays at ``lr``. The optimiser's rate is ``lr`` again when training ends.
-    """
-
-    def __init__(self, total_steps=None):
-        self.total_steps = total_steps
-
-    def initialize(self):
-        self.step_ = 0
-        return self
-
-    def on_train_begin(self, net, **kwargs):
-        self.step_ = 0
-
-    def _set_lr(self, net, lr):
-        for group in net.optimizer_.param_groups:
-            group["lr"] = lr
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if not training or not self.total_steps:
-            return
-        self._set_lr(net, net.lr * max(0.0, 1.0 - self.step_ / self.total_steps))
-        self.step_ += 1
-
-    def on_train_end(self, net, **kwargs):
-        self._set_lr(net, net.lr)
-
-
-class TrainingSnapshot:
-    """What training changes in a fitted skorch net, saved to put back after a failure.
-
-    Continued training (warm start, ``partial_fit``) runs on the estimator's own net, so
-    that no call pays for a deep copy of it (network, optimiser state and history: a
-    copy took as long as a ``partial_fit`` step on 128 rows did). Training changes only
-    the module's parameters and buffers (updated in place), the optimiser's state and
-    the history (epochs appended at its end); callbacks reset their own state when
-    training begins. This saves the first two as copies and the history's length, and
-    :meth:`restore` puts them back.
-    """
-
-    def __init__(self, net):
-        self.net = net
-        self.module_state = {
-            name: value.detach().clone() for name, value in net.module_.state_dict().items()
-        }
-        self.optimizer_state = copy.deepcopy(net.optimizer_.state_dict())
-        self.n_epochs = len(net.history)
-
-    def restore(self):
-        net = self.net
-        with torch.no_grad():
-            net.module_.load_state_dict(self.module_state)
-        net.optimizer_.load_state_dict(self.optimizer_state)
-        del net.history[self.n_epochs :]
-
-
-class AutoEncoderNet(NeuralNet):
-    """The skorch net of a plain autoencoder: the module returns ``(codes, output)``
-    and the loss is the reconstruction error of ``output`` against the clean input.
-
-    With ``mixed_precision=True`` the forward pass of training runs under bfloat16
-    autocast (on any device: bfloat16 needs no loss scaling); its outputs are cast
-    back to float32 before the loss, and evaluation stays in float32.
-    """
-
-    def __init__(self, *args, mixed_precision=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.mixed_precision = mixed_precision
-
-    def get_default_callbacks(self):
-        # skorch's table, with colour codes even in files, gives way to one line per
-        # epoch with its number of N and the time left
-        return [
-            (name, ProgressLog()) if name == "print_log" else (name, callback)
-            for name, callback in super().get_default_callbacks()
-        ]
-
-    def initialize_optimizer(self, *args, **kwargs):
-        super().initialize_optimizer(*args, **kwargs)
-        # a fused optimiser step leaves the weights' version as it was: tell the layers
-        # that their cached transposed weights are stale
-        self.optimizer_.register_step_post_hook(
-            lambda optimizer, args, kwargs: forget_transposed_weights(self.module_)
-        )
-        return self
-
-    def _set_training(self, training=True):
-        # skorch sets the mode of every submodule before every batch; skip it when the
-        # module is already in that mode (a measurable share of small-network epochs)
-        if self.module_.training != training or self.criterion_.training != training:
-            super()._set_training(training)
-
-    def infer(self, x, **fit_params):
-        if not (self.mixed_precision and self.module_.training):
-            return super().infer(x, **fit_params)
-        device_type = torch.device(self.device).type
-        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-            out = super().infer(x, **fit_params)
-        if isinstance(out, tuple):
-            return tuple(o.float() for o in out)
-        return out.float()
-
-    def get_dataset(self, X, y=None):
-        if isinstance(X, torch.utils.data.Dataset):
-            return X
-        return RowDataset(X)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        codes, output = y_pred
-        return self.criterion_(output, y_true.to(output.device))
 
 
 class BaseAutoEncoder(
@@ -926,7 +608,6 @@ class BaseAutoEncoder(
     def __getstate__(self):
         # The net is stored as plain data (numpy arrays, lists, dicts): no torch object
         # and no device in the state, which pickle, joblib and skops.io all use.
-        from . import __version__
 
         state = dict(super().__getstate__())
         if "net_" in state:
@@ -935,8 +616,6 @@ class BaseAutoEncoder(
         return state
 
     def __setstate__(self, state):
-        from . import __version__
-
         state = dict(state)
         for name, value in _PARAMETERS_ADDED.items():
             state.setdefault(name, value)

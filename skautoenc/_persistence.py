@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from skorch.history import History
 
+from . import __version__
 from ._runtime import warn_at_caller
 
 #: Version of the stored layout. Raise it when the layout changes, and keep reading
@@ -69,8 +70,6 @@ def net_from_state(estimator, state):
     """Rebuild the skorch net of ``estimator`` (whose fitted attributes are set)."""
     version = state.get("format") if isinstance(state, dict) else None
     if version != FORMAT_VERSION:
-        from . import __version__
-
         raise ValueError(
             f"This {type(estimator).__name__} was saved in storage format {version!r}, "
             f"which skautoenc {__version__} cannot read (it reads format {FORMAT_VERSION}). "

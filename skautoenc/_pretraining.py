@@ -316,7 +316,7 @@ def pretrain_net(estimator, net, data):
         An initialised net whose ``module_`` is an hourglass MLP; its weights are
         overwritten in place with the pretrained stack.
     data : RowDataset
-        The training data (see :class:`~skautoenc._base.RowDataset`).
+        The training data (see :class:`~skautoenc._data.RowDataset`).
 
     Returns
     -------

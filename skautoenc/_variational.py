@@ -13,9 +13,12 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
-from ._base import AutoEncoderNet, BaseAutoEncoder, check_unit_interval, in_unit_interval
+from ._base import BaseAutoEncoder
+from ._docstrings import fill_doc
 from ._losses import NegativeELBO, gaussian_kl, gaussian_log_density
 from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP
+from ._net import AutoEncoderNet
+from ._validation import check_unit_interval, in_unit_interval
 
 #: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``.
 N_SCORE_SAMPLES = 32
@@ -71,6 +74,7 @@ class VariationalNet(AutoEncoderNet):
         return callbacks[:at] + terms + callbacks[at:]
 
 
+@fill_doc
 class VariationalAutoEncoder(BaseAutoEncoder):
     """Variational autoencoder (VAE): a generative model with a Gaussian latent code.
 
@@ -90,6 +94,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     ``p(x|z)``; :meth:`sample` draws new data; :meth:`score_samples` and :meth:`score`
     give the ELBO and :meth:`log_likelihood` a tighter importance-sampled estimate of
     ``log p(x)``, all in nats.
+
+    Read more in the :ref:`User Guide <variational>`.
 
     Parameters
     ----------
@@ -128,17 +134,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         (``beta = 1``).
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
-    solver : {"adam", "sgd"}, default="adam"
-        Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.
+    {solver}
     learning_rate_init : float, default=1e-3
         Initial learning rate. The rate of Kingma & Welling's experiments.
-    learning_rate : {"linear", "constant"}, default="linear"
-        Learning-rate schedule of ``fit``. ``"linear"``: the rate decays linearly from
-        ``learning_rate_init`` to zero over the minibatch updates of the ``max_iter``
-        epochs, which ends a fixed budget of updates nearer a minimum than a constant
-        rate (Li, Yumer & Ramanan, 2020); a fit that stops early stops the decay with
-        it. ``"constant"``: ``learning_rate_init`` throughout. ``partial_fit`` always
-        trains at ``learning_rate_init``; a warm start decays anew over its epochs.
+    {learning_rate}
     alpha : float, default=0.0
         L2 penalty on the weights (not the biases), applied as weight decay.
     batch_size : int, default=128
@@ -160,12 +159,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         improved by ``tol`` for ``n_iter_no_change`` epochs; the weights of the best epoch
         are restored. Without early stopping, training stops when the training loss plateaus
         in the same sense.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
-    tol : float, default=1e-4
-        Relative improvement of the monitored loss that counts as progress.
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
     warm_start : bool, default=False
         Continue training the fitted network (and its optimiser state) for ``max_iter``
         more epochs on the next call to ``fit``. The architecture, likelihood,
@@ -174,25 +170,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Seeds weight initialisation, shuffling, the validation split, the training
         draws of ``eps`` and the fixed draws behind :meth:`score_samples`. The global
         torch seed is neither used nor changed.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to train and infer. ``"auto"`` uses CUDA when available.
-    mixed_precision : bool, default=False
-        Run the forward pass of training under bfloat16 autocast, which is faster
-        on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
-        loss, the weights and all inference stay in float32.
-    n_jobs : "auto" or int, default="auto"
-        The CPU threads torch runs this estimator's training and inference on, set for
-        the duration of each call and put back afterwards
-        (:func:`torch.set_num_threads`). ``"auto"``: as many as other processes leave
-        cores free, measured every quarter of a second while the call runs, up to
-        torch's thread count when the call begins (one per core unless
-        ``OMP_NUM_THREADS`` or threadpoolctl says less). torch's threads wait for each
-        other at every operation, so on a fixed count a fit slows down many times over
-        when another process takes a core. An integer fixes the count, as scikit-learn
-        counts jobs: ``None`` means 1 unless in a :func:`joblib.parallel_config`
-        context, ``-1`` all the CPUs this process may use. See :ref:`threads`.
-    verbose : int, default=0
-        Print a line per epoch (skorch's ``PrintLog``) when positive.
+    {runtime_settings}
 
     Attributes
     ----------
@@ -201,8 +179,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         holds ``train_reconstruction`` and ``train_kl`` for every epoch and batch.
     likelihood_ : {"bernoulli", "gaussian"}
         The likelihood used.
-    n_iter_ : int
-        Number of epochs run (over all warm starts).
+    {n_iter_}
     loss_curve_ : list of float
         Training loss (negative beta-weighted ELBO, mean per sample) at each epoch.
     reconstruction_curve_ : list of float
@@ -217,14 +194,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Lowest training loss; ``None`` with early stopping.
     validation_scores_ : list of float
         Negative validation loss at each epoch. Only with early stopping.
-    best_validation_score_ : float
-        Best of ``validation_scores_``. Only with early stopping.
-    device_ : str
-        The device used.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during fit, when they are all strings.
+    {best_validation_score_}
+    {device_}
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -361,7 +334,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _check_bernoulli_data(self, X):
         """Refuse data outside [0, 1] for a Bernoulli likelihood (see
-        :func:`~skautoenc._base.check_unit_interval`)."""
+        :func:`~skautoenc._validation.check_unit_interval`)."""
         if self.likelihood_ == "bernoulli":
             check_unit_interval(X, "The Bernoulli likelihood", alternative="likelihood='gaussian'")
 

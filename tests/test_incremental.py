@@ -131,16 +131,16 @@ def test_memmap_input_trains_like_in_memory(tmp_path, small_X):
 
 
 def test_memmap_and_sparse_are_not_converted_whole(tmp_path, small_X, monkeypatch):
-    from skautoenc import _base
+    from skautoenc import _data
 
     seen = []
-    original = _base.RowDataset.__init__
+    original = _data.RowDataset.__init__
 
     def spy(self, X):
         seen.append(type(X).__name__)
         original(self, X)
 
-    monkeypatch.setattr(_base.RowDataset, "__init__", spy)
+    monkeypatch.setattr(_data.RowDataset, "__init__", spy)
     mm = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=small_X.shape)
     mm[:] = small_X
     AutoEncoder(max_iter=1).fit(mm)

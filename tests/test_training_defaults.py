@@ -16,7 +16,7 @@ from skautoenc import (
     SparseAutoEncoder,
     VariationalAutoEncoder,
 )
-from skautoenc._base import AutoEncoderNet
+from skautoenc._net import AutoEncoderNet
 from skautoenc._runtime import _flushing_denormals, flush_denormal
 
 from .conftest import public_estimators, tiny

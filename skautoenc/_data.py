@@ -1,0 +1,79 @@
+"""Feeding data to the network: the rows of any supported input as a dataset, and a batch
+iterator that slices it once per minibatch."""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ._runtime import adapt_threads
+
+
+class RowDataset(torch.utils.data.Dataset):
+    """The rows of a dense array, a memory map, a sparse matrix or a tensor.
+
+    Rows of an array or a sparse matrix become float32 tensors one batch at a time
+    (:meth:`rows`): a ``numpy.memmap`` is read batch by batch and a scipy sparse matrix
+    is densified batch by batch, so a fit never holds a converted copy of the whole.
+    In-memory dense data is converted once into a float32 tensor instead (faster).
+    """
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):
+        return self.rows(slice(i, i + 1))[0]
+
+    def rows(self, index):
+        """Rows ``index`` (a slice or an integer tensor) as a float32 tensor."""
+        if torch.is_tensor(index):
+            # Rows in increasing order: much faster to read from a memory map, and the
+            # same order (so the same float sums) whatever holds the data. The order of
+            # the samples inside a minibatch does not change its gradient.
+            index = torch.sort(index).values
+        if torch.is_tensor(self.X):
+            return self.X[index]
+        if torch.is_tensor(index):
+            index = index.numpy()
+        batch = self.X[index]
+        if sp.issparse(batch):
+            batch = batch.toarray()
+        return torch.from_numpy(np.array(batch, dtype=np.float32))
+
+
+class TensorBatchIterator:
+    """Minibatches of a :class:`RowDataset` (or a ``Subset`` of one), sliced per batch.
+
+    skorch's default ``DataLoader`` fetches and collates every sample on its own; for
+    data that sits in one array that is the slowest part of an epoch. This iterator
+    indexes the array once per batch instead. Shuffling draws from torch's global
+    generator, which the estimators seed inside a forked RNG. Each batch is
+    ``(X_batch, X_batch)``: the target of an autoencoder is its input.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        dataset, subset = self.dataset, None
+        if isinstance(dataset, torch.utils.data.Subset):
+            dataset, subset = dataset.dataset, torch.as_tensor(dataset.indices)
+        n_samples = len(self.dataset)
+        order = torch.randperm(n_samples) if self.shuffle else torch.arange(n_samples)
+        for start in range(0, n_samples, self.batch_size):
+            if self.shuffle or subset is not None:
+                index = order[start : start + self.batch_size]
+                if subset is not None:
+                    index = subset[index]
+            else:
+                index = slice(start, start + self.batch_size)  # a view, no copy
+            batch = dataset.rows(index)
+            adapt_threads()  # n_jobs="auto": fewer threads while other processes compute
+            yield batch, batch

@@ -1,0 +1,191 @@
+"""One source for the docstring entries that the estimators share.
+
+A class decorated with :func:`fill_doc` writes a shared entry as a line holding only its
+name in braces, e.g. ``{solver}``, in its Parameters or Attributes section (or the name of
+a run of them in :data:`GROUPS`); the decorator puts the entries of :data:`SHARED` there,
+indented as that line. Lines right after the
+placeholder, indented as a description, add what is particular to the estimator.
+``tests/test_docstrings.py`` fails when two estimators document the same name with
+different text, unless :data:`ESTIMATOR_SPECIFIC` says why they must differ.
+"""
+
+import re
+
+#: Entries (the ``name : type`` line and its description) shared by the estimators.
+SHARED = {
+    'loss': '''\
+loss : {"auto", "bce", "mse"}, default="auto"
+    Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,
+    for data in [0, 1] (e.g. pixel intensities after ``MinMaxScaler``).
+    ``"mse"``: squared error with a linear output. ``"auto"`` picks ``"bce"`` when
+    the training data lies in [0, 1] and ``"mse"`` otherwise.''',
+    'solver': '''\
+solver : {"adam", "sgd"}, default="adam"
+    Optimiser. ``"sgd"`` uses Nesterov momentum 0.9, as ``MLPRegressor``.''',
+    'learning_rate': '''\
+learning_rate : {"linear", "constant"}, default="linear"
+    Learning-rate schedule of ``fit``. ``"linear"``: the rate decays linearly from
+    ``learning_rate_init`` to zero over the minibatch updates of the ``max_iter``
+    epochs, which ends a fixed budget of updates nearer a minimum than a constant
+    rate (Li, Yumer & Ramanan, 2020); a fit that stops early stops the decay with
+    it. ``"constant"``: ``learning_rate_init`` throughout. ``partial_fit`` always
+    trains at ``learning_rate_init``; a warm start decays anew over its epochs.''',
+    'n_iter_no_change': '''\
+n_iter_no_change : int, default=10
+    Epochs without improvement before training stops.''',
+    'tol': '''\
+tol : float, default=1e-4
+    Progress that counts, relative to the loss: training stops once the monitored loss
+    (the validation loss with early stopping, else the training loss) has not fallen
+    below ``(1 - tol)`` times its last value that did, for ``n_iter_no_change`` epochs
+    in a row. Relative, unlike ``MLPRegressor``'s absolute ``tol``, so that one value
+    suits losses of any scale (as skorch's ``EarlyStopping(threshold_mode="rel")``).''',
+    'validation_fraction': '''\
+validation_fraction : float, default=0.1
+    Fraction of the training data held out for early stopping.''',
+    'pretraining': '''\
+pretraining : {None, "rbm", "autoencoder"}, default=None
+    Greedy layer-wise pretraining of the network before the ``max_iter`` epochs of
+    backpropagation fine-tuning. Each layer, from the input towards the code, is
+    trained alone on the previous layer's hidden activations of the training data
+    (the validation split is left out); the trained layers then initialise the
+    encoder and, mirrored, the decoder, whose weights stay free (untied) during
+    fine-tuning. With ``max_iter=0`` the pretrained network is kept as it is.
+    Not repeated on a warm start.
+
+    - ``"rbm"``: a stack of restricted Boltzmann machines trained by contrastive
+      divergence (CD-``cd_k``) and unrolled (Hinton & Salakhutdinov, 2006): the
+      encoder layer gets the RBM's weights ``W`` and hidden biases, the mirrored
+      decoder layer ``W`` transposed and the visible biases. The input units are
+      Bernoulli for ``loss_="bce"`` and Gaussian (linear, unit variance: standardise
+      the input, e.g. with ``StandardScaler``) for ``loss_="mse"``; the hidden
+      layers' units are Bernoulli, and the code units Gaussian (linear) for a linear
+      code layer, Bernoulli for a logistic one. With hidden
+      layers, needs ``activation="logistic"``, whose units are those of a
+      Bernoulli RBM; other activations raise a ValueError in ``fit``. The updates
+      use momentum 0.5 for the first 5 epochs, then 0.9, and weight decay 2e-4 on
+      the weights.
+    - ``"autoencoder"``: a stack of one-hidden-layer autoencoders, trained with
+      ``solver``, each reconstructing its input through the activation that the
+      deep decoder applies there (Bengio et al., 2007). Works with any
+      ``activation``.''',
+    'pretraining_max_iter': '''\
+pretraining_max_iter : int, default=10
+    Epochs of pretraining for each layer.''',
+    'pretraining_learning_rate': '''\
+pretraining_learning_rate : float or None, default=None
+    Learning rate of pretraining. ``None`` means 0.1 for ``"rbm"`` and
+    0.01 for ``"autoencoder"`` (larger steps than fine-tuning's, as each layer only
+    gets a few epochs). RBMs with Gaussian units (the code layer, or a Gaussian
+    input) use a tenth of it, as their unbounded units need smaller steps.''',
+    'pretraining_batch_size': '''\
+pretraining_batch_size : int or None, default=None
+    Minibatch size of pretraining. ``None`` means ``batch_size``.''',
+    'cd_k': '''\
+cd_k : int, default=1
+    Number of alternating Gibbs sampling steps of contrastive divergence (CD-k),
+    for ``pretraining="rbm"``.''',
+    'device': '''\
+device : {"cpu", "cuda", "auto"}, default="cpu"
+    Where to train and infer. ``"auto"`` uses CUDA when available.''',
+    'mixed_precision': '''\
+mixed_precision : bool, default=False
+    Run the forward pass of training under bfloat16 autocast, which is faster
+    on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
+    loss, the weights and all inference stay in float32.''',
+    'n_jobs': '''\
+n_jobs : "auto" or int, default="auto"
+    The CPU threads torch runs this estimator's training and inference on, set for
+    the duration of each call and put back afterwards
+    (:func:`torch.set_num_threads`). ``"auto"``: as many as other processes leave
+    cores free, measured every quarter of a second while the call runs, up to
+    torch's thread count when the call begins (one per core unless
+    ``OMP_NUM_THREADS`` or threadpoolctl says less). torch's threads wait for each
+    other at every operation, so on a fixed count a fit slows down many times over
+    when another process takes a core. An integer fixes the count, as scikit-learn
+    counts jobs: ``None`` means 1 unless in a :func:`joblib.parallel_config`
+    context, ``-1`` all the CPUs this process may use. See :ref:`threads`.''',
+    'verbose': '''\
+verbose : int, default=0
+    When positive, print one line per epoch: the epoch's number of all those planned,
+    the losses (the best so far marked with ``*``, in green on a terminal), seconds per
+    epoch, the time elapsed and at most the time left (early stopping may end sooner);
+    and, for an estimator that pretrains, one line per pretrained layer. No colour
+    codes reach a file, a pipe or a notebook.''',
+    'loss_': '''\
+loss_ : {"bce", "mse"}
+    The reconstruction loss used.''',
+    'n_iter_': '''\
+n_iter_ : int
+    Number of epochs run (over all warm starts).''',
+    'best_validation_score_': '''\
+best_validation_score_ : float
+    Best of ``validation_scores_``. Only with early stopping.''',
+    'pretraining_curves_': '''\
+pretraining_curves_ : list of list of float
+    For each pretrained layer, from the input towards the code, its reconstruction
+    error on its own training input after each pretraining epoch: the mean over
+    samples of the squared error summed over units, for the one-step mean-field
+    reconstruction of an RBM or the output of a one-layer autoencoder. Empty
+    without pretraining.''',
+    'device_': '''\
+device_ : str
+    The device used.''',
+    'n_features_in_': '''\
+n_features_in_ : int
+    Number of features seen during fit.''',
+    'feature_names_in_': '''\
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of the features seen during fit, when they are all strings.''',
+}
+
+#: Runs of shared entries that estimators document together, under one placeholder.
+GROUPS = {
+    "pretraining_settings": [
+        "pretraining_max_iter", "pretraining_learning_rate", "pretraining_batch_size", "cd_k",
+    ],
+    "runtime_settings": ["device", "mixed_precision", "n_jobs", "verbose"],
+}
+
+#: Names that several estimators document differently, and why.
+ESTIMATOR_SPECIFIC = {
+    "n_components": "the number and the kind of code units differ (sigmoid, Gaussian)",
+    "hidden_layer_sizes": "the network each builds differs",
+    "activation": "the sparse model's code layer is always a sigmoid",
+    "learning_rate_init": "the default differs: 2e-3 for AutoEncoder, 1e-3 for the others",
+    "alpha": "the sparse model decays its weights by default",
+    "batch_size": "the sparse penalty is estimated per minibatch",
+    "max_iter": "the sparse model's 'auto' budget has another ceiling",
+    "early_stopping": "each validation loss is that estimator's objective",
+    "warm_start": "what a warm start keeps is each estimator's own settings",
+    "random_state": "what the seed draws differs (corruption, the VAE's draws)",
+    "pretraining": "the shared entry, plus what is particular to the model",
+    "net_": "the net class differs",
+    "loss_curve_": "what the training loss is differs",
+    "best_loss_": "what the training loss is differs",
+    "validation_scores_": "what the validation loss is differs",
+}
+
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{(?P<name>\w+)\}$")
+
+
+def fill_doc(cls):
+    """Class decorator: replace the ``{name}`` lines of ``cls.__doc__`` by the entries of
+    :data:`SHARED`, indented as the placeholder (Python 3.13 dedents docstrings, older
+    versions do not)."""
+    lines = []
+    for line in cls.__doc__.splitlines():
+        match = _PLACEHOLDER.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        name, indent = match["name"], match["indent"]
+        names = GROUPS.get(name, [name])
+        unknown = [n for n in names if n not in SHARED]
+        if unknown:
+            raise KeyError(f"{cls.__name__}'s docstring names no shared entry {unknown[0]!r}")
+        for entry in names:
+            lines.extend(indent + entry_line if entry_line else ""
+                         for entry_line in SHARED[entry].splitlines())
+    cls.__doc__ = "\n".join(lines)
+    return cls
