@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
 from ._modules import HourglassMLP
+from ._pretraining import pretrain_net
 from ._validation import check_unit_interval, in_unit_interval
 
 
@@ -213,6 +214,12 @@ class AutoEncoder(BaseAutoEncoder):
     def _check_training_data(self, X, reuse):
         previous = self.loss_ if reuse else None
         self.loss_ = resolve_reconstruction_loss(self.loss, X, previous)
+
+    def _pretrain(self, net, data):
+        """Greedy layer-wise pretraining of a freshly initialised ``net``, as
+        ``pretraining`` says (see :func:`~skautoenc._pretraining.pretrain_net` for the
+        other parameters it reads); sets ``pretraining_curves_``."""
+        self.pretraining_curves_ = pretrain_net(self, net, data)
 
     def _make_module(self, n_features):
         return HourglassMLP(

@@ -5,7 +5,10 @@ An estimator *holds* a skorch :class:`~skorch.NeuralNet` (``net_``) that it buil
 estimators (the torch module, the training objective, input corruption) is supplied by
 the hooks :meth:`BaseAutoEncoder._make_module`, ``_net_class``,
 :meth:`BaseAutoEncoder._net_params`, :meth:`BaseAutoEncoder._check_training_data`,
+:meth:`BaseAutoEncoder._pretrain`, :meth:`BaseAutoEncoder._after_fit`,
+:meth:`BaseAutoEncoder._encode`, :meth:`BaseAutoEncoder._reconstruct`,
 :meth:`BaseAutoEncoder._bernoulli_input` and the class attribute ``_auto_max_epochs``.
+No estimator overrides another private method of this class.
 
 The rest of the machinery lives next to this file, one concept per module:
 ``_validation`` (checks of the data), ``_data`` (datasets and batch iterators), ``_net``
@@ -50,7 +53,6 @@ from ._net import (
     TrainingSnapshot,
 )
 from ._persistence import net_from_state, net_to_state
-from ._pretraining import pretrain_net
 from ._runtime import adapt_threads, compute_settings, warn_at_caller
 from ._validation import _copy_to_float32, check_float32_range, is_memory_mapped
 
@@ -366,6 +368,7 @@ class BaseAutoEncoder(
         else:
             self.best_loss_ = min(self.loss_curve_, default=None)
         self._n_features_out = self.n_components
+        self._after_fit(X)
         return (
             f"Training was interrupted (KeyboardInterrupt) after {n_iter} complete epochs. "
             "The estimator keeps the weights reached so far; fit again with "
@@ -373,14 +376,13 @@ class BaseAutoEncoder(
         ) if interrupted else None
 
     def _pretrain(self, net, data):
-        """Greedy layer-wise pretraining of a freshly initialised ``net``.
+        """Hook: initialise a freshly built ``net`` before training, from the training
+        ``data`` (a :class:`~skautoenc._data.RowDataset`). Nothing here; estimators with
+        greedy layer-wise pretraining do it (:meth:`AutoEncoder._pretrain`)."""
 
-        Runs only for estimators with a ``pretraining`` parameter (see
-        :func:`~skautoenc._pretraining.pretrain_net` for the other parameters it
-        reads); sets ``pretraining_curves_``.
-        """
-        if hasattr(self, "pretraining"):
-            self.pretraining_curves_ = pretrain_net(self, net, data)
+    def _after_fit(self, X):
+        """Hook: set fitted attributes that need the trained net, after every ``fit`` and
+        ``partial_fit`` (also one that Ctrl+C ended early), on the validated ``X``."""
 
     def _make_net(self, n_features, device, seed, early_stopping):
         """A new skorch net for ``n_features`` inputs, from the current parameters.
@@ -524,9 +526,11 @@ class BaseAutoEncoder(
         return out
 
     def _encode(self, batch):
+        """Hook: the codes of a float32 ``batch`` (a tensor on the device), no autograd."""
         return self._module().encoder(batch)
 
     def _reconstruct(self, batch):
+        """Hook: the reconstruction of a float32 ``batch``, decoded from its codes."""
         return self._module().decode(self._encode(batch))
 
     def transform(self, X):

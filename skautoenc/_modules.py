@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from ._losses import bernoulli_log_likelihood, gaussian_log_density
+from ._losses import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density
 
 #: Floor on the log-variance of a Gaussian decoder: a variance of at least 1e-6 keeps the
 #: likelihood of a constant feature finite.
@@ -128,6 +128,12 @@ def normal_design(n_samples, n_features):
     return torch.special.ndtri(u).to(torch.float32)
 
 
+def reparameterise(mu, log_var, eps):
+    """``z = mu + sigma * eps``: a draw of ``N(mu, diag sigma^2)`` for each ``eps ~ N(0, I)``,
+    differentiable in ``mu`` and ``log_var = log sigma^2`` (Kingma & Welling, 2014)."""
+    return mu + torch.exp(0.5 * log_var) * eps
+
+
 class VariationalMLP(nn.Module):
     """The encoder and decoder of a variational autoencoder.
 
@@ -189,8 +195,7 @@ class VariationalMLP(nn.Module):
                 eps = torch.randn((self.n_mc_samples, *mu.shape), device=mu.device)
             else:
                 eps = self.score_eps[:, None, :]
-        z = mu + torch.exp(0.5 * log_var) * eps
-        return mu, log_var, self.decoder(z)
+        return mu, log_var, self.decoder(reparameterise(mu, log_var, eps))
 
     def decode(self, codes):
         """The mean of ``p(x | z)`` at ``z = codes``."""
@@ -206,3 +211,10 @@ class VariationalMLP(nn.Module):
         if self.likelihood == "bernoulli":
             return bernoulli_log_likelihood(output, X)
         return gaussian_log_density(X, output, self.decoder_log_var())
+
+    def elbo_terms(self, X, mu, log_var, output):
+        """The two terms of the negative ELBO of each row of ``X``, from the outputs of
+        :meth:`forward`: the Monte Carlo estimate of ``E_q[-log p(x | z)]`` (the mean over
+        the draws of ``eps``) and ``KL(q(z | x) || p(z))``. Training, validation and
+        ``score_samples`` all use these."""
+        return -self.log_likelihood(output, X).mean(dim=0), gaussian_kl(mu, log_var)

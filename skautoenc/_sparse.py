@@ -272,7 +272,6 @@ class SparseAutoEncoder(AutoEncoder):
             "sparsity_weight": self.sparsity_weight,
         }
 
-    def _fit(self, X, reuse, partial=False):
-        interrupted = super()._fit(X, reuse, partial)
+    def _after_fit(self, X):
+        super()._after_fit(X)
         self.mean_activation_ = self._batched(self._encode, X, X.dtype).mean(axis=0)
-        return interrupted

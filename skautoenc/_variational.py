@@ -11,12 +11,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import PassthroughScoring
+from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
-from ._losses import NegativeELBO, gaussian_kl, gaussian_log_density
-from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP
+from ._losses import NegativeELBO, gaussian_log_density
+from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP, reparameterise
 from ._net import AutoEncoderNet
 from ._validation import check_unit_interval, in_unit_interval
 
@@ -34,15 +35,13 @@ _IMPORTANCE_CHUNK = 64
 class VariationalNet(AutoEncoderNet):
     """The skorch net of a VAE: the module returns ``(mu, log_var, output)`` and the
     criterion (:class:`~skautoenc._losses.NegativeELBO`) combines the reconstruction
-    term and the KL term. Both terms are recorded per batch in the history
-    (``train_reconstruction``, ``train_kl``) and averaged per epoch."""
+    term and the KL term (:meth:`VariationalMLP.elbo_terms`). Both terms are recorded
+    per batch in the history (``train_reconstruction``, ``train_kl``) and averaged per
+    epoch."""
 
     def elbo_terms(self, y_pred, y_true):
         """Per-sample Monte Carlo ``E_q[-log p(x|z)]`` and ``KL(q(z|x) || p(z))``."""
-        mu, log_var, output = y_pred
-        y_true = to_tensor(y_true, device=self.device)
-        reconstruction = -self.module_.log_likelihood(output, y_true).mean(dim=0)
-        return reconstruction, gaussian_kl(mu, log_var)
+        return self.module_.elbo_terms(to_tensor(y_true, device=self.device), *y_pred)
 
     def infer(self, x, **fit_params):
         if not self.module_.training and "eps" not in fit_params:  # the validation loss
@@ -50,18 +49,19 @@ class VariationalNet(AutoEncoderNet):
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        reconstruction, kl = self.elbo_terms(y_pred, y_true)
-        if training:  # kept for train_step_single to record, not computed twice
-            self._batch_terms = (reconstruction.detach(), kl.detach())
-        return self.criterion_(reconstruction, kl)
+        return self.criterion_(*self.elbo_terms(y_pred, y_true))
 
     def train_step_single(self, batch, **fit_params):
-        step = super().train_step_single(batch, **fit_params)
-        reconstruction, kl = self._batch_terms
-        del self._batch_terms
+        # skorch's step, with the two terms of the loss recorded as they are computed
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        reconstruction, kl = self.elbo_terms(y_pred, yi)
+        loss = self.criterion_(reconstruction, kl)
+        loss.backward()
         self.history.record_batch("train_reconstruction", reconstruction.mean().item())
         self.history.record_batch("train_kl", kl.mean().item())
-        return step
+        return {"loss": loss, "y_pred": y_pred}
 
     @property
     def _default_callbacks(self):
@@ -364,14 +364,13 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             ],
         }
 
-    def _fit(self, X, reuse, partial=False):
-        interrupted = super()._fit(X, reuse, partial)
+    def _after_fit(self, X):
+        super()._after_fit(X)
         history = self.net_.history
         self.reconstruction_curve_ = (
             [float(v) for v in history[:, "train_reconstruction"]] if len(history) else []
         )
         self.kl_curve_ = [float(v) for v in history[:, "train_kl"]] if len(history) else []
-        return interrupted
 
     # ---------------------------------------------------------------- inference
     def _encode(self, batch):
@@ -401,8 +400,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _elbo(self, batch):
         module = self._module()
-        mu, log_var, output = module(batch)  # evaluation mode: the fixed draws score_eps
-        return module.log_likelihood(output, batch).mean(dim=0) - gaussian_kl(mu, log_var)
+        # evaluation mode: the fixed draws score_eps
+        reconstruction, kl = module.elbo_terms(batch, *module(batch))
+        return -(reconstruction + kl)
 
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each sample, in nats.
@@ -482,7 +482,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             mu, log_var = module.encode(batch)
             parts = []
             for start in range(0, n_importance_samples, _IMPORTANCE_CHUNK):
-                z = mu + torch.exp(0.5 * log_var) * eps[start : start + _IMPORTANCE_CHUNK, None]
+                z = reparameterise(mu, log_var, eps[start : start + _IMPORTANCE_CHUNK, None])
                 log_w = (
                     module.log_likelihood(module.decoder(z), batch)
                     + gaussian_log_density(z, 0.0, torch.zeros_like(z))
