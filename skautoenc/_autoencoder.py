@@ -217,9 +217,19 @@ class AutoEncoder(BaseAutoEncoder):
 
     def _pretrain(self, net, data):
         """Greedy layer-wise pretraining of a freshly initialised ``net``, as
-        ``pretraining`` says (see :func:`~skautoenc._pretraining.pretrain_net` for the
-        other parameters it reads); sets ``pretraining_curves_``."""
-        self.pretraining_curves_ = pretrain_net(self, net, data)
+        ``pretraining`` says (:func:`~skautoenc._pretraining.pretrain_net`); sets
+        ``pretraining_curves_``."""
+        self.pretraining_curves_ = pretrain_net(
+            net,
+            data,
+            self.pretraining,
+            max_iter=self.pretraining_max_iter,
+            learning_rate=self.pretraining_learning_rate,
+            batch_size=self.pretraining_batch_size or self.batch_size,
+            cd_k=self.cd_k,
+            solver=self.solver,
+            verbose=self.verbose,
+        )
 
     def _make_module(self, n_features):
         return HourglassMLP(

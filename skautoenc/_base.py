@@ -61,9 +61,8 @@ from ._validation import _copy_to_float32, check_float32_range, is_memory_mapped
 #: zero-padded to this size: every row then goes through matrix products of the same
 #: shape, so a sample's codes do not depend on which other samples share its call
 #: (float32 matrix kernels may sum in a different order for a different number of rows).
-#: The padding sets the cost of a small call. 512 rows: as fast per row as 1024 and 2048
-#: on large inputs (and faster than 256 or 4096), and a quarter of 2048's cost for a call
-#: with a few rows (one MNIST row through 784-256-32: 1.5 ms against 6 ms).
+#: The padding sets the cost of a small call; benchmarks/README.md ("transform") has the
+#: measurements behind the size.
 INFERENCE_BATCH_SIZE = 512
 #: Rows per forward pass on a GPU, where each chunk also pays for transfers and a
 #: synchronisation: larger chunks keep those per row small.

@@ -18,8 +18,9 @@ class ConvergenceMonitor(Callback):
     """Stops training on a plateau and refuses to go on when the loss diverges.
 
     Training stops once ``monitor`` has not improved by at least ``tol`` (relative
-    to the last value that did) for ``patience`` epochs in a row, as in
-    ``MLPRegressor``. With ``restore_best`` the weights of the epoch with the lowest
+    to the last value that did) for ``patience`` epochs in a row: skorch's
+    ``EarlyStopping(threshold_mode="rel")``, where ``MLPRegressor``'s ``tol`` is
+    absolute. With ``restore_best`` the weights of the epoch with the lowest
     ``monitor`` are put back when training ends. A non-finite
     training or validation loss stops the fit with a :class:`FloatingPointError`.
     """

@@ -10,6 +10,7 @@ The estimators pickle their skorch net through :func:`net_to_state` and rebuild 
   message instead of a traceback from deep inside torch.
 """
 
+import copy
 
 import numpy as np
 import torch
@@ -84,17 +85,14 @@ def net_from_state(estimator, state):
         )
         device = estimator.device_ = "cpu"
 
-    current = estimator.get_params(deep=False)
     # states saved before the learning-rate schedule existed trained at a constant rate
     build_params = {"learning_rate": "constant", **state["build_params"]}
-    estimator.set_params(**build_params)
-    try:
-        net = estimator._make_net(
-            estimator.n_features_in_, device, 0, estimator.do_early_stopping_
-        )
-        net.initialize()
-    finally:
-        estimator.set_params(**current)
+    # the net is built by a copy that holds the parameters it was trained with: the
+    # estimator's own parameters (which the user may have set since) are not touched
+    builder = copy.copy(estimator)
+    builder.set_params(**build_params)
+    net = builder._make_net(estimator.n_features_in_, device, 0, estimator.do_early_stopping_)
+    net.initialize()
     net.module_.load_state_dict(
         {k: torch.as_tensor(v, device=device) for k, v in state["module"].items()}
     )

@@ -299,33 +299,42 @@ def _pretrain_autoencoder_layer(X, enc, hidden_act, dec, visible_act, params):
     return curve, _chunked(encode, X)
 
 
-def pretrain_net(estimator, net, data):
-    """Pretrain ``net.module_`` layer by layer as ``estimator.pretraining`` asks.
+def pretrain_net(net, data, method, *, max_iter, learning_rate, batch_size, cd_k, solver,
+                 verbose=0):
+    """Pretrain ``net.module_`` layer by layer with ``method`` (``"rbm"``,
+    ``"autoencoder"`` or None for none).
 
-    Uses the estimator's ``pretraining``, ``pretraining_max_iter``,
-    ``pretraining_learning_rate``, ``pretraining_batch_size``, ``cd_k``, ``solver``,
-    ``batch_size`` and ``verbose``. Only the part of ``data`` that the net trains on
-    is used (the validation split is left out); it is held in memory as one float32
-    tensor while the layers are pretrained, since each layer's codes are the next
-    layer's input.
+    Only the part of ``data`` that the net trains on is used (the validation split is left
+    out); it is held in memory as one float32 tensor while the layers are pretrained,
+    since each layer's codes are the next layer's input.
 
     Parameters
     ----------
-    estimator : BaseAutoEncoder
     net : skorch.NeuralNet
         An initialised net whose ``module_`` is an hourglass MLP; its weights are
         overwritten in place with the pretrained stack.
     data : RowDataset
         The training data (see :class:`~skautoenc._data.RowDataset`).
+    method : {"rbm", "autoencoder"} or None
+    max_iter : int
+        Epochs per layer.
+    learning_rate : float or None
+        None: 0.1 for ``"rbm"``, 0.01 for ``"autoencoder"``.
+    batch_size : int
+    cd_k : int
+        Gibbs steps of contrastive divergence (``"rbm"``).
+    solver : {"adam", "sgd"}
+        Optimiser of the ``"autoencoder"`` layers.
+    verbose : int
+        Print a line per layer when positive.
 
     Returns
     -------
     curves : list of list of float
         For each layer, from the input towards the code, the reconstruction error
         of that layer on its own input (mean over samples of the squared error
-        summed over units) after each epoch. Empty when ``pretraining`` is None.
+        summed over units) after each epoch. Empty when ``method`` is None.
     """
-    method = estimator.pretraining
     if method is None:
         return []
     dataset, _ = net.get_split_datasets(data)
@@ -334,15 +343,14 @@ def pretrain_net(estimator, net, data):
     else:
         X = data.rows(slice(None))
     X = X.to(net.device)
-    learning_rate = estimator.pretraining_learning_rate
     if learning_rate is None:
         learning_rate = 0.1 if method == "rbm" else 0.01
     params = {
-        "n_epochs": estimator.pretraining_max_iter,
+        "n_epochs": max_iter,
         "learning_rate": learning_rate,
-        "batch_size": estimator.pretraining_batch_size or estimator.batch_size,
-        "k": estimator.cd_k,
-        "solver": estimator.solver,
+        "batch_size": batch_size,
+        "k": cd_k,
+        "solver": solver,
     }
     stack = _stack(net.module_)
     if method == "rbm":
@@ -362,7 +370,7 @@ def pretrain_net(estimator, net, data):
                 "Lower pretraining_learning_rate, or standardise the input (e.g. with "
                 "sklearn.preprocessing.StandardScaler)."
             )
-        if estimator.verbose:
+        if verbose:
             print(
                 f"pretraining ({method}) layer {i + 1}/{len(stack)}: reconstruction error "
                 f"{curve[0]:.4g} -> {curve[-1]:.4g} in {len(curve)} epochs"

@@ -97,13 +97,13 @@ class AdaptiveThreads:
     call goes on: ``n_jobs="auto"``.
 
     torch's threads wait for each other, spinning, at the end of every operation, so a
-    thread that loses its core to another process holds up all of them: on 2 cores next
-    to one competing process, a fit on 2 threads took 4 to 8 times as long as alone, on 1
-    thread 1.2 to 1.7 times. Alone, 2 threads were up to 1.25 times faster than one
-    (``benchmarks/bench_threads.py``). So every :data:`LOAD_WINDOW` seconds (checked once
-    per minibatch, at the cost of a clock read), this reads how much CPU time the other
-    processes took on this process's CPUs (``/proc/stat`` less ``/proc/self/stat``) and
-    sets the threads to the cores they left free, from 1 to ``max_threads``. A call
+    thread that loses its core to another process holds up all of them, while one thread
+    leaves idle cores unused (the user guide's "Threads, and a busy machine" has the
+    measurements of ``benchmarks/bench_threads.py``). So every :data:`LOAD_WINDOW`
+    seconds (checked once per minibatch, at the cost of a clock read), this reads how
+    much CPU time the other processes took on this process's CPUs (``/proc/stat`` less
+    ``/proc/self/stat``) and sets the threads to the cores they left free, from 1 to
+    ``max_threads``. A call
     starts with the last measurement of the process if it is recent, with 1 thread
     otherwise. Where ``/proc`` cannot be read (not Linux), it stays at 1 thread.
     """

@@ -94,12 +94,11 @@ class SparseAutoEncoder(AutoEncoder):
         L2 penalty on the weights (not the biases), applied as weight decay. Unlike
         :class:`AutoEncoder`, whose default is 0, the sparse model decays its weights
         by default, as Ng's sparse autoencoder does: without it the code activations
-        spread less and less as training goes on (on MNIST their standard deviation
-        halved from epoch 30 to epoch 200), and the codes become worse features for a
-        classifier. It costs some reconstruction error with large codes (``alpha=0``
-        suits reconstruction). The penalty weighs against the reconstruction loss,
-        which is summed over the features: data with few features need less of it
-        (on the 64-pixel digits, ``alpha=1e-2`` was too strong).
+        spread less and less as training goes on, and the codes become worse features
+        for a classifier. It costs some reconstruction error with large codes
+        (``alpha=0`` suits reconstruction). The penalty weighs against the
+        reconstruction loss, which is summed over the features: data with few features
+        need less of it (see :ref:`sparse` for the measurements).
     batch_size : int, default=128
         Minibatch size. ``rho_hat`` is estimated on each minibatch, so very small
         batches give a noisy penalty.

@@ -185,3 +185,20 @@ def test_state_saved_before_the_training_defaults_loads_and_trains_on(estimator_
         assert_array_equal(old.transform(small_X), est.transform(small_X))
         old.fit(small_X)  # a warm start on the loaded net
     assert old.n_iter_ == 4 and len(old.validation_scores_) == 4
+
+
+@pytest.mark.parametrize("estimator_class", public_estimators())
+def test_loading_builds_the_net_it_trained_and_keeps_the_users_parameters(
+    estimator_class, small_X
+):
+    # parameters set after fit (for the next fit) are the user's: loading keeps them, and
+    # rebuilds the net from the parameters it was trained with, without borrowing them
+    est = tiny(estimator_class, max_iter=2).fit(small_X)
+    codes = est.transform(small_X)
+    est.set_params(learning_rate_init=0.5, batch_size=7, verbose=1)
+    loaded = pickle.loads(pickle.dumps(est))
+    params = loaded.get_params()
+    assert (params["learning_rate_init"], params["batch_size"], params["verbose"]) == (0.5, 7, 1)
+    assert loaded.net_.batch_size == est.net_.batch_size != 7
+    assert loaded.net_.lr == est.net_.lr != 0.5
+    assert_array_equal(loaded.transform(small_X), codes)
