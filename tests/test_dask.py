@@ -138,7 +138,7 @@ def test_incremental_on_cluster_equals_in_process(client, digits):
 def test_grid_search_on_dask_cluster_matches_local(client, digits):
     X, y = digits[0][:480], digits[2][:480]
     pipeline = make_pipeline(
-        MinMaxScaler(),
+        MinMaxScaler(clip=True),
         AutoEncoder(hidden_layer_sizes=(16,), max_iter=3, batch_size=32, random_state=0),
         LogisticRegression(max_iter=300),
     )

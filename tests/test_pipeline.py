@@ -17,7 +17,7 @@ def test_grid_search_over_autoencoder_in_pipeline(digits):
     X_train, X_test, y_train, y_test = digits
     pipe = Pipeline(
         [
-            ("scale", MinMaxScaler()),
+            ("scale", MinMaxScaler(clip=True)),
             (
                 "ae",
                 AutoEncoder(
