@@ -112,8 +112,8 @@ class TrainingSnapshot:
     """What training changes in a fitted skorch net, saved to put back after a failure.
 
     Continued training (warm start, ``partial_fit``) runs on the estimator's own net, so
-    that no call pays for a deep copy of it (network, optimiser state and history: a
-    copy took as long as a ``partial_fit`` step on 128 rows did). Training changes only
+    that no call pays for a deep copy of it (network, optimiser state and history: as
+    costly as a small ``partial_fit`` step). Training changes only
     the module's parameters and buffers (updated in place), the optimiser's state and
     the history (epochs appended at its end); callbacks reset their own state when
     training begins. This saves the first two as copies and the history's length, and
