@@ -103,9 +103,9 @@ class AdaptiveThreads:
     seconds (checked once per minibatch, at the cost of a clock read), this reads how
     much CPU time the other processes took on this process's CPUs (``/proc/stat`` less
     ``/proc/self/stat``) and sets the threads to the cores they left free, from 1 to
-    ``max_threads``. A call
-    starts with the last measurement of the process if it is recent, with 1 thread
-    otherwise. Where ``/proc`` cannot be read (not Linux), it stays at 1 thread.
+    ``max_threads``. A call starts with the last measurement of the process if it is
+    recent, with 1 thread otherwise. Where ``/proc`` cannot be read (not Linux), it stays
+    at 1 thread.
     """
 
     _last = (-math.inf, None)  # (time, threads) of the process's last measurement
