@@ -3,8 +3,8 @@
 A class decorated with :func:`fill_doc` writes a shared entry as a line holding only its
 name in braces, e.g. ``{solver}``, in its Parameters or Attributes section (or the name of
 a run of them in :data:`GROUPS`); the decorator puts the entries of :data:`SHARED` there,
-indented as that line. Lines right after the
-placeholder, indented as a description, add what is particular to the estimator.
+indented as that line. Lines right after the placeholder, indented as a description, add
+what is particular to the estimator.
 ``tests/test_docstrings.py`` fails when two estimators document the same name with
 different text, unless :data:`ESTIMATOR_SPECIFIC` says why they must differ.
 """
@@ -172,7 +172,9 @@ _PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)\{(?P<name>\w+)\}$")
 def fill_doc(cls):
     """Class decorator: replace the ``{name}`` lines of ``cls.__doc__`` by the entries of
     :data:`SHARED`, indented as the placeholder (Python 3.13 dedents docstrings, older
-    versions do not)."""
+    versions do not). Without docstrings (``python -OO``) there is nothing to fill."""
+    if cls.__doc__ is None:
+        return cls
     lines = []
     for line in cls.__doc__.splitlines():
         match = _PLACEHOLDER.match(line)

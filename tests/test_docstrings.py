@@ -70,3 +70,13 @@ def test_an_unknown_placeholder_is_an_error():
 
     with pytest.raises(KeyError, match="no_such_entry"):
         _docstrings.fill_doc(Thing)
+
+
+
+def test_fill_doc_leaves_a_class_without_docstring_alone():
+    # python -OO strips docstrings (skorch 1.4 itself does not import then, but the
+    # decorator must not be what fails)
+    class Bare:
+        pass
+
+    assert _docstrings.fill_doc(Bare) is Bare and Bare.__doc__ is None
