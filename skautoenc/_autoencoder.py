@@ -44,34 +44,19 @@ class AutoEncoder(BaseAutoEncoder):
 
     Parameters
     ----------
-    n_components : int, default=32
-        Width of the code layer: the number of features :meth:`transform` returns.
-        Larger than ``n_features`` is allowed (an overcomplete code).
-    hidden_layer_sizes : array-like of int or int, default=(256,)
-        Widths of the encoder's hidden layers, from the input towards the code. The
-        decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.
+    {n_components}
+    {hidden_layer_sizes}
     {loss}
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers.
+    {activation}
     {solver}
     learning_rate_init : float, default=2e-3
         Initial learning rate. Twice the usual Adam rate: with the linear decay it reached a
         lower held-out reconstruction error within the default budget than 1e-3 (see the
         user guide, "Training defaults").
     {learning_rate}
-    alpha : float, default=0.0
-        L2 penalty on the weights (not the biases), applied as weight decay.
-    batch_size : int, default=128
-        Minibatch size.
-    max_iter : int or "auto", default="auto"
-        Maximum number of epochs (passes over the training data). ``0`` returns the network
-        as initialised. ``"auto"``: as many epochs as make about 5,000 minibatch updates,
-        ``ceil(5000 / ceil(n_train / batch_size))`` with ``n_train`` the samples left after
-        the validation split, at least 10 and at most 200: 200 epochs up to about 3,500
-        samples, 88 for 8,000, 12 for 64,000 and 10 from about 71,000 on (on a few hundred
-        samples, thousands of epochs overfit). A budget of updates rather than of epochs
-        suits small and large data alike; the user guide's "Training defaults" shows the
-        measurements.
+    {alpha}
+    {batch_size}
+    {max_iter}
     early_stopping : bool or "auto", default="auto"
         ``"auto"``: True from 1,000 training samples on, False below (as
         ``HistGradientBoostingRegressor`` does from 10,000). True: hold out
@@ -86,9 +71,7 @@ class AutoEncoder(BaseAutoEncoder):
         Continue training the fitted network (and its optimiser state) for ``max_iter``
         more epochs on the next call to ``fit``, instead of starting afresh. The
         architecture and optimiser settings of the first fit are kept.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. The global
-        torch seed is neither used nor changed.
+    {random_state}
     {pretraining}
 
     {pretraining_settings}
@@ -96,16 +79,13 @@ class AutoEncoder(BaseAutoEncoder):
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module.
+    {net_}
     {loss_}
     {n_iter_}
     loss_curve_ : list of float
         Training loss at each epoch.
-    best_loss_ : float or None
-        Lowest training loss; ``None`` with early stopping.
-    validation_scores_ : list of float
-        Negative validation loss at each epoch. Only with early stopping.
+    {best_loss_}
+    {validation_scores_}
     {best_validation_score_}
     {pretraining_curves_}
     {device_}

@@ -51,12 +51,8 @@ class DenoisingAutoEncoder(AutoEncoder):
 
     Parameters
     ----------
-    n_components : int, default=32
-        Width of the code layer: the number of features :meth:`transform` returns.
-        Larger than ``n_features`` is allowed (an overcomplete code).
-    hidden_layer_sizes : array-like of int or int, default=(256,)
-        Widths of the encoder's hidden layers, from the input towards the code. The
-        decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.
+    {n_components}
+    {hidden_layer_sizes}
     noise : {"gaussian", "masking", "salt_and_pepper"}, default="masking"
         How the training input is corrupted; each entry is corrupted independently:
 
@@ -78,26 +74,15 @@ class DenoisingAutoEncoder(AutoEncoder):
         With ``noise="gaussian"`` and training data in [0, 1], clip the corrupted
         input to [0, 1], so that it stays a valid input. Ignored otherwise.
     {loss}
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers.
+    {activation}
     {solver}
     learning_rate_init : float, default=1e-3
         Initial learning rate. The denoising model's codes, its purpose, were better at 1e-3
         than at 2e-3.
     {learning_rate}
-    alpha : float, default=0.0
-        L2 penalty on the weights (not the biases), applied as weight decay.
-    batch_size : int, default=128
-        Minibatch size.
-    max_iter : int or "auto", default="auto"
-        Maximum number of epochs (passes over the training data). ``0`` returns the network
-        as initialised. ``"auto"``: as many epochs as make about 5,000 minibatch updates,
-        ``ceil(5000 / ceil(n_train / batch_size))`` with ``n_train`` the samples left after
-        the validation split, at least 10 and at most 200: 200 epochs up to about 3,500
-        samples, 88 for 8,000, 12 for 64,000 and 10 from about 71,000 on (on a few hundred
-        samples, thousands of epochs overfit). A budget of updates rather than of epochs
-        suits small and large data alike; the user guide's "Training defaults" shows the
-        measurements.
+    {alpha}
+    {batch_size}
+    {max_iter}
     early_stopping : bool or "auto", default="auto"
         ``"auto"``: True from 1,000 training samples on, False below (as
         ``HistGradientBoostingRegressor`` does from 10,000). True: hold out
@@ -139,8 +124,7 @@ class DenoisingAutoEncoder(AutoEncoder):
     {n_iter_}
     loss_curve_ : list of float
         Training loss (on corrupted input) at each epoch.
-    best_loss_ : float or None
-        Lowest training loss; ``None`` with early stopping.
+    {best_loss_}
     validation_scores_ : list of float
         Negative validation loss (on clean input) at each epoch. Only with early
         stopping.

@@ -137,6 +137,47 @@ n_features_in_ : int
     'feature_names_in_': '''\
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the features seen during fit, when they are all strings.''',
+    # entries that several estimators, not all, share; the others write their own
+    'activation': '''\
+activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+    Activation of the hidden layers.''',
+    'alpha': '''\
+alpha : float, default=0.0
+    L2 penalty on the weights (not the biases), applied as weight decay.''',
+    'batch_size': '''\
+batch_size : int, default=128
+    Minibatch size.''',
+    'hidden_layer_sizes': '''\
+hidden_layer_sizes : array-like of int or int, default=(256,)
+    Widths of the encoder's hidden layers, from the input towards the code. The
+    decoder uses them in reverse order. ``()`` gives a single-layer autoencoder.''',
+    'max_iter': '''\
+max_iter : int or "auto", default="auto"
+    Maximum number of epochs (passes over the training data). ``0`` returns the network
+    as initialised. ``"auto"``: as many epochs as make about 5,000 minibatch updates,
+    ``ceil(5000 / ceil(n_train / batch_size))`` with ``n_train`` the samples left after
+    the validation split, at least 10 and at most 200: 200 epochs up to about 3,500
+    samples, 88 for 8,000, 12 for 64,000 and 10 from about 71,000 on (on a few hundred
+    samples, thousands of epochs overfit). A budget of updates rather than of epochs
+    suits small and large data alike; the user guide's "Training defaults" shows the
+    measurements.''',
+    'n_components': '''\
+n_components : int, default=32
+    Width of the code layer: the number of features :meth:`transform` returns.
+    Larger than ``n_features`` is allowed (an overcomplete code).''',
+    'random_state': '''\
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, shuffling and the validation split. The global
+    torch seed is neither used nor changed.''',
+    'best_loss_': '''\
+best_loss_ : float or None
+    Lowest training loss; ``None`` with early stopping.''',
+    'net_': '''\
+net_ : skorch.NeuralNet
+    The trained skorch net; ``net_.module_`` is the torch module.''',
+    'validation_scores_': '''\
+validation_scores_ : list of float
+    Negative validation loss at each epoch. Only with early stopping.''',
 }
 
 #: Runs of shared entries that estimators document together, under one placeholder.

@@ -126,9 +126,7 @@ class SparseAutoEncoder(AutoEncoder):
         more epochs on the next call to ``fit``, instead of starting afresh. The
         architecture, the optimiser settings and the objective (``sparsity_target``,
         ``sparsity_weight``) of the first fit are kept.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. The global
-        torch seed is neither used nor changed.
+    {random_state}
     {pretraining}
 
         For this model the code layer is logistic: with ``"rbm"`` its units are
@@ -142,8 +140,7 @@ class SparseAutoEncoder(AutoEncoder):
     mean_activation_ : ndarray of shape (n_components,)
         Mean activation of each code unit on the training data, after training: the
         sparsity obtained, to compare with ``sparsity_target``.
-    net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module.
+    {net_}
     {loss_}
     {n_iter_}
     loss_curve_ : list of float

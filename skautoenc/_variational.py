@@ -130,25 +130,14 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Welling; larger values give a smoother, more disentangled latent space at the
         cost of reconstruction (the beta-VAE). Scores always report the true ELBO
         (``beta = 1``).
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers.
+    {activation}
     {solver}
     learning_rate_init : float, default=1e-3
         Initial learning rate. The rate of Kingma & Welling's experiments.
     {learning_rate}
-    alpha : float, default=0.0
-        L2 penalty on the weights (not the biases), applied as weight decay.
-    batch_size : int, default=128
-        Minibatch size.
-    max_iter : int or "auto", default="auto"
-        Maximum number of epochs (passes over the training data). ``0`` returns the network
-        as initialised. ``"auto"``: as many epochs as make about 5,000 minibatch updates,
-        ``ceil(5000 / ceil(n_train / batch_size))`` with ``n_train`` the samples left after
-        the validation split, at least 10 and at most 200: 200 epochs up to about 3,500
-        samples, 88 for 8,000, 12 for 64,000 and 10 from about 71,000 on (on a few hundred
-        samples, thousands of epochs overfit). A budget of updates rather than of epochs
-        suits small and large data alike; the user guide's "Training defaults" shows the
-        measurements.
+    {alpha}
+    {batch_size}
+    {max_iter}
     early_stopping : bool or "auto", default="auto"
         ``"auto"``: True from 1,000 training samples on, False below (as
         ``HistGradientBoostingRegressor`` does from 10,000). True: hold out
@@ -188,10 +177,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         near zero means the posterior has collapsed onto the prior: the codes carry
         no information about ``x``. ``loss_curve_ = reconstruction_curve_ + beta *
         kl_curve_``.
-    best_loss_ : float or None
-        Lowest training loss; ``None`` with early stopping.
-    validation_scores_ : list of float
-        Negative validation loss at each epoch. Only with early stopping.
+    {best_loss_}
+    {validation_scores_}
     {best_validation_score_}
     {device_}
     {n_features_in_}
