@@ -502,13 +502,17 @@ class BaseAutoEncoder(
                 n_rows = len(chunk)
                 rows = batch[:n_rows]
                 _copy_to_float32(rows, chunk)  # beyond float32: inf, refused below
-                # a finite sum (one fast pass) rules out NaN and infinity
-                if not torch.isfinite(rows.sum()) and not torch.isfinite(rows).all():
-                    check_float32_range(X, "X", self)  # raises, naming the problem
                 if check_unit:
+                    # one pass gives the range, and rules out NaN and infinity with it
                     extremes = torch.aminmax(rows)
-                    low = min(low, float(extremes.min))
-                    high = max(high, float(extremes.max))
+                    chunk_low, chunk_high = float(extremes.min), float(extremes.max)
+                    finite = math.isfinite(chunk_low) and math.isfinite(chunk_high)
+                    low, high = min(low, chunk_low), max(high, chunk_high)
+                else:
+                    # a finite sum (one fast pass) rules out NaN and infinity
+                    finite = bool(torch.isfinite(rows.sum()))
+                if not finite and not torch.isfinite(rows).all():
+                    check_float32_range(X, "X", self)  # raises, naming the problem
                 batch[n_rows:] = 0
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
                 if not np.isfinite(result).all():
