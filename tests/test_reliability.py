@@ -304,33 +304,28 @@ def test_n_jobs_zero_is_refused(small_X):
 
 class _FakeLoad:
     """``/proc`` as the adaptive thread count reads it, with other processes taking
-    ``others`` cores of 2, and a clock that advances a window per reading."""
+    ``others`` cores of 2, and a clock of its own (for skautoenc._runtime only) that
+    advances a window per reading."""
 
     def __init__(self, monkeypatch, others):
+        import types
+
         import skautoenc._runtime as runtime
 
         self.others, self.t, self.busy, self.own = others, 0.0, 0, 0
-        hz = 100
+        self.hz, self.window = os.sysconf("SC_CLK_TCK"), runtime.LOAD_WINDOW
         monkeypatch.setattr(runtime, "_usable_cpus", lambda: [0, 1])
-        monkeypatch.setattr(runtime.os, "sysconf", lambda name: hz)
-        monkeypatch.setattr(runtime.time, "monotonic", self.clock)
+        monkeypatch.setattr(runtime, "time", types.SimpleNamespace(monotonic=self.clock))
         monkeypatch.setattr(runtime, "_busy_ticks", lambda cpus: self.busy)
         monkeypatch.setattr(runtime, "_own_ticks", lambda: self.own)
         monkeypatch.setattr(runtime.AdaptiveThreads, "_last", (-np.inf, None))
-        self.hz = hz
 
     def clock(self):
         # each reading is a window later; this process used 1 core, the others theirs
-        self.t += runtime_window()
-        self.own += int(self.hz * runtime_window())
-        self.busy += int(self.hz * runtime_window() * (1 + self.others))
+        self.t += self.window
+        self.own += int(self.hz * self.window)
+        self.busy += int(self.hz * self.window * (1 + self.others))
         return self.t
-
-
-def runtime_window():
-    from skautoenc._runtime import LOAD_WINDOW
-
-    return LOAD_WINDOW
 
 
 @pytest.mark.parametrize("others, expected", [(0.0, 2), (0.1, 2), (0.5, 1), (1.0, 1)])
