@@ -81,6 +81,11 @@ def timed_fit(X, n_jobs, max_iter, n_components):
     return time.perf_counter() - start, model.n_iter_
 
 
+def table(rows):
+    """The rows as a text table, without the list of each setting's fit times."""
+    return format_table([{k: v for k, v in row.items() if k != "runs"} for row in rows])
+
+
 def write_rst(payloads, path):
     """The results of one or more runs (one column each) as the reStructuredText table
     that the user guide includes."""
@@ -158,7 +163,7 @@ def main():
         rows.append({"n_jobs": repr(n_jobs), "next to": "idle", "epochs": epochs,
                      "fit s": idle[n_jobs], "x idle": 1.0,
                      "runs": [round(t, 3) for t in times[n_jobs]]})
-        print(format_table([{k: v for k, v in rows[-1].items() if k != "runs"}]), flush=True)
+        print(table(rows[-1:]), flush=True)
     for condition in args.competitors:
         for n_jobs in settings:
             competitor = start_competitor(condition, max_iter)
@@ -171,9 +176,9 @@ def main():
                 "n_jobs": repr(n_jobs), "next to": condition, "epochs": epochs,
                 "fit s": seconds, "x idle": seconds / idle[n_jobs], "runs": [round(seconds, 3)],
             })
-            print(format_table([{k: v for k, v in rows[-1].items() if k != "runs"}]), flush=True)
+            print(table(rows[-1:]), flush=True)
     print()
-    print(format_table([{k: v for k, v in row.items() if k != "runs"} for row in rows]))
+    print(table(rows))
     payload = {
         "machine": machine(), "data": name, "n_samples": len(X),
         "max_iter": max_iter, "n_components": n_components, "results": rows,
