@@ -52,7 +52,7 @@ from ._net import (
     LinearDecay,
     TrainingSnapshot,
 )
-from ._persistence import net_from_state, net_to_state
+from ._persistence import PARAMETERS_ADDED, net_from_state, net_to_state
 from ._runtime import adapt_threads, compute_settings, warn_at_caller
 from ._validation import _copy_to_float32, check_float32_range, is_memory_mapped
 
@@ -80,10 +80,6 @@ AUTO_EARLY_STOPPING_MIN_SAMPLES = 1000
 #: Where the documentation is published; the HTML repr links each estimator's page there
 #: (the pages are those that docs/api.rst generates into gen_modules/).
 DOCS_URL = "https://skautoenc.readthedocs.io/en/stable/"
-
-#: Parameters added since models were first saved, each with the value that describes
-#: how a model saved without it was trained (and trains on, with a warm start).
-_PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto"}
 
 #: Training seeds torch's process-wide generator (inside ``fork_rng``, which restores it
 #: afterwards). Fits running in threads of one process (joblib's threading backend, Dask
@@ -624,7 +620,7 @@ class BaseAutoEncoder(
 
     def __setstate__(self, state):
         state = dict(state)
-        for name, value in _PARAMETERS_ADDED.items():
+        for name, value in PARAMETERS_ADDED.items():
             state.setdefault(name, value)
         net_state = state.pop("net_", None)
         saved_version = state.pop("_skautoenc_version", None)

@@ -23,6 +23,11 @@ from ._runtime import warn_at_caller
 #: the older layouts where possible.
 FORMAT_VERSION = 1
 
+#: Parameters added since models were first saved, each with the value that describes
+#: how a model saved without it was trained (and trains on, with a warm start): they fill
+#: in both the estimator's parameters and those its net is rebuilt with.
+PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto"}
+
 
 def _to_numpy(value):
     if torch.is_tensor(value):
@@ -85,8 +90,7 @@ def net_from_state(estimator, state):
         )
         device = estimator.device_ = "cpu"
 
-    # states saved before the learning-rate schedule existed trained at a constant rate
-    build_params = {"learning_rate": "constant", **state["build_params"]}
+    build_params = {**PARAMETERS_ADDED, **state["build_params"]}
     # the net is built by a copy that holds the parameters it was trained with: the
     # estimator's own parameters (which the user may have set since) are not touched
     builder = copy.copy(estimator)
