@@ -5,6 +5,11 @@ Same network (n_features-256-32-256-n_features, ReLU, sigmoid output, Adam 1e-3,
 reported. Also ``transform`` throughput against a plain ``no_grad`` encoder pass, and the
 peak extra memory of ``fit`` and ``transform`` relative to X's float64 size.
 
+With ``--precision``, bfloat16 against float32 as well: the same loops under bfloat16
+autocast (``mixed_precision=True``) with the held-out loss each reaches, and a default
+``AutoEncoder(32)`` fit in float32 against ``mixed_precision="auto"``. Only where the CPU
+has bfloat16 matrix instructions: elsewhere torch emulates them, many times slower.
+
     python benchmarks/bench_speed.py --data ../shared/data/mnist --out results/speed.json
 """
 
@@ -24,6 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from skautoenc import AutoEncoder
+from skautoenc._runtime import fast_bfloat16
 
 HIDDEN, CODE, BATCH, LR = 256, 32, 128, 1e-3
 
@@ -34,8 +40,9 @@ def torch_autoencoder(n_features):
     return encoder, decoder
 
 
-def fit_plain_torch(X, epochs, fused=False):
-    """The reference: tensors in memory, randperm batches, BCE on logits."""
+def fit_plain_torch(X, epochs, fused=False, bfloat16=False):
+    """The reference: tensors in memory, randperm batches, BCE on logits; with
+    ``bfloat16``, the forward pass under bfloat16 autocast and the loss in float32."""
     torch.manual_seed(0)
     encoder, decoder = torch_autoencoder(X.shape[1])
     params = [*encoder.parameters(), *decoder.parameters()]
@@ -47,13 +54,15 @@ def fit_plain_torch(X, epochs, fused=False):
         for start in range(0, len(X_t), BATCH):
             batch = X_t[order[start : start + BATCH]]
             optimizer.zero_grad()
-            loss = loss_fn(decoder(encoder(batch)), batch).sum(dim=1).mean()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+                logits = decoder(encoder(batch))
+            loss = loss_fn(logits.float(), batch).sum(dim=1).mean()
             loss.backward()
             optimizer.step()
-    return encoder
+    return encoder, decoder
 
 
-def fit_skautoenc(X, epochs):
+def fit_skautoenc(X, epochs, mixed_precision=False):
     ae = AutoEncoder(
         n_components=CODE,
         hidden_layer_sizes=(HIDDEN,),
@@ -65,6 +74,7 @@ def fit_skautoenc(X, epochs):
         early_stopping=False,  # train on every sample and validate nothing, as they do
         learning_rate="constant",
         random_state=0,
+        mixed_precision=mixed_precision,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -162,6 +172,73 @@ def bench_fit(X, epochs, repeats):
     return rows
 
 
+def heldout_bce(model, X_test):
+    """Mean over held-out images of the cross-entropy summed over pixels."""
+    if isinstance(model, AutoEncoder):
+        p = model.inverse_transform(model.transform(X_test))
+    else:
+        encoder, decoder = model
+        with torch.no_grad():
+            p = torch.sigmoid(decoder(encoder(torch.tensor(X_test, dtype=torch.float32))))
+        p = p.numpy()
+    p = np.clip(p.astype(np.float64), 1e-7, 1 - 1e-7)
+    return float(-(X_test * np.log(p) + (1 - X_test) * np.log(1 - p)).sum(axis=1).mean())
+
+
+def bench_precision(X, X_test, epochs, repeats, default_max_iter=None):
+    """bfloat16 autocast against float32: throughput against the plain float32 loop, in
+    alternation, and the held-out loss each reaches after the same epochs; then a
+    default ``AutoEncoder(32)`` in float32 against ``mixed_precision="auto"`` (with
+    ``default_max_iter`` epochs instead of the default budget, for the smoke test)."""
+    fits = {
+        "plain torch loop, float32": fit_plain_torch,
+        "plain torch loop, bfloat16 autocast": functools.partial(fit_plain_torch, bfloat16=True),
+        "skautoenc, float32": fit_skautoenc,
+        "skautoenc, mixed_precision=True": functools.partial(fit_skautoenc, mixed_precision=True),
+    }
+    times = {name: [] for name in fits}
+    losses = {}
+    for _ in range(repeats):
+        for name, fn in fits.items():
+            seconds, model = timed(fn, X, epochs)
+            times[name].append(seconds)
+            losses[name] = heldout_bce(model, X_test)  # the same seed: the same model
+    reference = statistics.median(times["plain torch loop, float32"])
+    rows = [
+        {
+            "fit": name,
+            "median s": statistics.median(values),
+            "throughput vs float32 torch": reference / statistics.median(values),
+            "held-out loss": losses[name],
+        }
+        for name, values in times.items()
+    ]
+    defaults = {"float32 (default)": False, 'mixed_precision="auto"': "auto"}
+    default_times = {name: [] for name in defaults}
+    default_rows = {}
+    for _ in range(2):
+        for name, setting in defaults.items():
+            budget = {} if default_max_iter is None else {"max_iter": default_max_iter}
+            ae = AutoEncoder(
+                n_components=CODE, random_state=0, mixed_precision=setting, **budget
+            )
+            seconds, _ = timed(ae.fit, X)
+            default_times[name].append(seconds)
+            default_rows[name] = {
+                "default fit, 32 codes": name,
+                "bfloat16 used": bool(ae.net_.mixed_precision),
+                "epochs": ae.n_iter_,
+                "held-out error": float(
+                    ((ae.inverse_transform(ae.transform(X_test)) - X_test) ** 2).sum(1).mean()
+                ),
+            }
+    float32_time = statistics.median(default_times["float32 (default)"])
+    for name, row in default_rows.items():
+        row["median s"] = statistics.median(default_times[name])
+        row["speed-up"] = float32_time / row["median s"]
+    return rows, list(default_rows.values())
+
+
 def plain_encode(encoder, X):
     with torch.no_grad():
         return encoder(torch.tensor(X, dtype=torch.float32)).numpy()
@@ -248,6 +325,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-train", type=int, default=8000)
+    parser.add_argument("--precision", action="store_true",
+                        help="also bfloat16 against float32 (CPUs with bfloat16 units only)")
+    parser.add_argument("--precision-max-iter", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--memory-probe", choices=["fit", "transform"], help=argparse.SUPPRESS)
     parser.add_argument("--factor", type=int, default=1, help=argparse.SUPPRESS)
@@ -255,8 +335,18 @@ def main(argv=None):
     if args.memory_probe:
         return memory_probe(args.memory_probe, args.data, args.n_train, args.epochs, args.factor)
 
-    X, _, _, _, name = load_dataset(args.data, n_train=args.n_train)
+    X, X_test, _, _, name = load_dataset(args.data, n_train=args.n_train)
     print(f"data: {name}, X {X.shape}; epochs {args.epochs}; repeats {args.repeats}")
+    precision_rows = default_precision_rows = None
+    if args.precision:
+        if not fast_bfloat16("cpu"):
+            print("--precision: this CPU has no bfloat16 matrix instructions; skipped")
+        else:
+            precision_rows, default_precision_rows = bench_precision(
+                X, X_test, args.epochs, args.repeats, args.precision_max_iter
+            )
+            print(format_table(precision_rows), end="\n\n")
+            print(format_table(default_precision_rows), end="\n\n")
     transform_rows = bench_transform(X, args.repeats)  # first: pyod runs last in bench_fit
     fit_rows = bench_fit(X, args.epochs, args.repeats)
     print(format_table(fit_rows), end="\n\n")
@@ -273,6 +363,8 @@ def main(argv=None):
             "fit": fit_rows,
             "transform": transform_rows,
             "memory": memory_rows,
+            "precision": precision_rows,
+            "precision_defaults": default_precision_rows,
         },
     )
 

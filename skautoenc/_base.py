@@ -53,7 +53,7 @@ from ._net import (
     TrainingSnapshot,
 )
 from ._persistence import PARAMETERS_ADDED, net_from_state, net_to_state
-from ._runtime import adapt_threads, compute_settings, warn_at_caller
+from ._runtime import adapt_threads, compute_settings, fast_bfloat16, warn_at_caller
 from ._validation import _copy_to_float32, check_float32_range, is_memory_mapped
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
@@ -114,7 +114,7 @@ class BaseAutoEncoder(
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "mixed_precision": ["boolean"],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
         "n_jobs": [
             StrOptions({"auto"}),
             Interval(Integral, None, -1, closed="right"),
@@ -422,7 +422,9 @@ class BaseAutoEncoder(
             callbacks=callbacks,
             device=device,
             verbose=self.verbose,
-            mixed_precision=self.mixed_precision,
+            mixed_precision=(
+                fast_bfloat16(device) if self.mixed_precision == "auto" else self.mixed_precision
+            ),
             **optimizer_params,
         )
         params.update(self._net_params())

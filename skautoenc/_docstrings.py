@@ -89,10 +89,17 @@ cd_k : int, default=1
 device : {"cpu", "cuda", "auto"}, default="cpu"
     Where to train and infer. ``"auto"`` uses CUDA when available.''',
     'mixed_precision': '''\
-mixed_precision : bool, default=False
-    Run the forward pass of training under bfloat16 autocast, which is faster
-    on GPUs with bfloat16 support (and on CPUs with bfloat16 instructions). The
-    loss, the weights and all inference stay in float32.''',
+mixed_precision : bool or "auto", default=False
+    Run the forward pass of training under bfloat16 autocast: its matrix products
+    run in bfloat16, while the loss, the weights, the optimiser and all inference
+    stay in float32. It is faster on GPUs with bfloat16 support and on CPUs with
+    bfloat16 matrix instructions (``lscpu`` flags ``avx512_bf16``, ``amx_bf16``),
+    and many times slower on CPUs without them, where torch emulates bfloat16.
+    ``"auto"`` uses it only where the device has them (decided at each fit on the
+    machine at hand; ``net_.mixed_precision`` says what it chose). The default keeps
+    every CPU on float32, so that the same seed gives the same model on every
+    machine to float32 rounding; the user guide's "Training defaults" has the
+    measurements.''',
     'n_jobs': '''\
 n_jobs : "auto" or int, default="auto"
     The CPU threads torch runs this estimator's training and inference on, set for

@@ -65,6 +65,23 @@ LOAD_WINDOW = 0.25
 LOAD_MEMORY = 10.0
 
 
+def fast_bfloat16(device):
+    """Whether bfloat16 matrix products run faster than float32 ones on ``device``.
+
+    On a CUDA device: whether it supports bfloat16 (Ampere and later). On the CPU: whether
+    it has bfloat16 matrix instructions (``lscpu`` flags ``avx512_bf16`` or
+    ``amx_bf16``), as torch's CPU capability report says. Without them torch emulates
+    bfloat16 products, which is many times slower than float32.
+    """
+    if torch.device(device).type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    try:
+        capability = torch._C._cpu._get_cpu_capability()
+    except (AttributeError, RuntimeError):  # a torch without the report: assume none
+        return False
+    return bool(capability.get("avx512_bf16") or capability.get("amx_bf16"))
+
+
 def _usable_cpus():
     try:
         return sorted(os.sched_getaffinity(0))

@@ -15,7 +15,11 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 TINY_ARGS = {
-    "bench_speed.py": ["--epochs", "1", "--repeats", "1", "--n-train", "300"],
+    # --precision runs only on CPUs with bfloat16 matrix instructions; elsewhere it says so
+    "bench_speed.py": [
+        "--epochs", "1", "--repeats", "1", "--n-train", "300", "--precision",
+        "--precision-max-iter", "2",
+    ],
     "bench_quality.py": [
         "--sizes", "4", "--epochs", "1", "--target-epochs", "1", "--vae-epochs", "1",
         "--importance-samples", "5",

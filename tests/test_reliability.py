@@ -150,6 +150,58 @@ def test_mixed_precision_trains_in_bfloat16(estimator_class, small_X):
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_mixed_precision_auto_follows_the_cpu(estimator_class, small_X, monkeypatch):
+    import torch
+
+    from skautoenc import _base
+
+    full = tiny(estimator_class, max_iter=3, random_state=0).fit(small_X)
+    mixed = tiny(estimator_class, max_iter=3, mixed_precision=True, random_state=0).fit(small_X)
+    seen = []
+
+    def fast_bfloat16(device):
+        seen.append(device)
+        return units
+
+    monkeypatch.setattr(_base, "fast_bfloat16", fast_bfloat16)
+    for units, same_as in ((False, full), (True, mixed)):
+        auto = tiny(estimator_class, max_iter=3, mixed_precision="auto", random_state=0)
+        auto.fit(small_X)
+        assert auto.net_.mixed_precision is units
+        assert auto.get_params()["mixed_precision"] == "auto"
+        assert_array_equal(auto.loss_curve_, same_as.loss_curve_)
+        assert_array_equal(auto.transform(small_X), same_as.transform(small_X))
+    assert seen == ["cpu", "cpu"]
+    # the detection itself answers for the machine at hand, as a bool
+    from skautoenc._runtime import fast_bfloat16 as real
+
+    assert isinstance(real("cpu"), bool)
+    if not torch.cuda.is_available():
+        assert real("cuda") is False
+
+
+def test_fast_bfloat16_reads_the_cpu_flags(monkeypatch):
+    import torch
+
+    from skautoenc._runtime import fast_bfloat16
+
+    for flags, expected in (
+        ({"avx2": True, "avx512_bf16": False, "amx_bf16": False}, False),
+        ({"avx2": True, "avx512_bf16": True, "amx_bf16": False}, True),
+        ({"avx2": True, "amx_bf16": True}, True),
+        ({}, False),
+    ):
+        monkeypatch.setattr(torch._C._cpu, "_get_cpu_capability", lambda f=flags: f)
+        assert fast_bfloat16("cpu") is expected
+
+    def missing():
+        raise RuntimeError("no report")
+
+    monkeypatch.setattr(torch._C._cpu, "_get_cpu_capability", missing)
+    assert fast_bfloat16("cpu") is False
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
 def test_dataframe_with_non_string_column_names(estimator_class, small_X):
     df = pd.DataFrame(small_X)  # integer column names: no feature names are stored
     est = tiny(estimator_class).fit(df)
