@@ -16,10 +16,11 @@ import skorch
 import torch
 
 #: Frames under these folders are library code: a warning points at the first frame
-#: outside them (skautoenc itself, scikit-learn, skorch).
+#: outside them (skautoenc itself, scikit-learn, skorch, and joblib, whose ``Memory``
+#: fits every step of a ``Pipeline`` but the last).
 _LIBRARY_DIRS = tuple(
     str(Path(path).resolve().parent) + os.sep
-    for path in (__file__, sklearn.__file__, skorch.__file__)
+    for path in (__file__, sklearn.__file__, skorch.__file__, joblib.__file__)
 )
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 import skautoenc._base as base
 from skautoenc import (
@@ -167,6 +169,10 @@ def test_warnings_point_at_the_callers_line(estimator_class, small_X):
     ConvergenceWarning of an explicit max_iter names this file, not a library's."""
     with pytest.warns(ConvergenceWarning, match="Maximum iterations") as record:
         tiny(estimator_class, tol=0).fit(small_X)
+        # a step before the last of a Pipeline is fitted through joblib.Memory
+        y = np.arange(len(small_X)) % 2
+        make_pipeline(tiny(estimator_class, tol=0), LogisticRegression()).fit(small_X, y)
+    assert len(record) == 2
     assert {Path(w.filename).resolve() for w in record} == {Path(__file__).resolve()}
 
 
