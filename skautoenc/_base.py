@@ -16,7 +16,8 @@ The rest of the machinery lives next to this file, one concept per module:
 ``_progress`` (what ``verbose`` prints), ``_runtime`` (threads, subnormal numbers and
 warnings around each call), ``_persistence`` (the net as plain data), ``_pretraining``,
 ``_modules`` (the torch modules), ``_losses`` and ``_docstrings`` (shared docstring
-entries).
+entries). The public ``skautoenc.onnx`` (the ONNX converters) reads a fitted network
+through its modules' ``encoder_layers`` and ``decoder_layers`` only.
 """
 
 import math

@@ -111,6 +111,14 @@ class HourglassMLP(nn.Module):
         """Map codes to input space (the decoder's mean output)."""
         return self.output_activation(self.decoder(codes))
 
+    def encoder_layers(self):
+        """The layers that map a sample to its codes, in order (what ``transform`` runs)."""
+        return list(self.encoder)
+
+    def decoder_layers(self):
+        """The layers that map codes to input space, in order (:meth:`decode`)."""
+        return [*self.decoder, self.output_activation]
+
 
 def normal_design(n_samples, n_features):
     """Fixed standard normal draws for Monte Carlo estimates: randomised quasi-Monte Carlo.
@@ -201,6 +209,15 @@ class VariationalMLP(nn.Module):
         """The mean of ``p(x | z)`` at ``z = codes``."""
         output = self.decoder(codes)
         return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
+
+    def encoder_layers(self):
+        """The layers that map a sample to the posterior mean ``mu`` (``transform``)."""
+        return [*self.encoder, self.mu]
+
+    def decoder_layers(self):
+        """The layers that map codes to the mean of ``p(x | z)``, in order (:meth:`decode`)."""
+        last = nn.Sigmoid() if self.likelihood == "bernoulli" else nn.Identity()
+        return [*self.decoder, last]
 
     def decoder_log_var(self):
         """Per-feature log-variance of a Gaussian ``p(x | z)``."""

@@ -20,6 +20,9 @@ TINY_ARGS = {
         "--epochs", "1", "--repeats", "1", "--n-train", "300", "--precision",
         "--precision-max-iter", "2",
     ],
+    "bench_onnx.py": [
+        "--epochs", "1", "--repeats", "1", "--single-rows", "3", "--n-components", "2",
+    ],
     "bench_quality.py": [
         "--sizes", "4", "--epochs", "1", "--target-epochs", "1", "--vae-epochs", "1",
         "--importance-samples", "5",

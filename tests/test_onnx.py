@@ -1,0 +1,181 @@
+"""ONNX export: whole pipelines with a skautoenc step, and the decoder as its own model.
+
+Runs where the ``onnx`` extra (skl2onnx, onnxruntime) is installed; the ``tests`` extra
+installs it, so CI runs these.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from torch import nn
+
+from skautoenc import AutoEncoder, VariationalAutoEncoder
+
+from .conftest import public_estimators, tiny
+
+skl2onnx = pytest.importorskip("skl2onnx")
+ort = pytest.importorskip("onnxruntime")
+onnx_export = pytest.importorskip("skautoenc.onnx")
+
+ESTIMATORS = public_estimators()
+ATOL = 1e-5  # the issue's bound for float32
+
+
+def run(model, X):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+def small(estimator_class, **params):
+    params = {"n_components": 6, "hidden_layer_sizes": (32,), "max_iter": 5, "n_jobs": 1,
+              "random_state": 0, **params}
+    return estimator_class(**params)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_pipeline_exports_with_equal_probabilities_and_labels(estimator_class, dtype, digits):
+    X_train, X_test, y_train, _ = digits
+    X_train, X_test = X_train * 16, X_test * 16  # raw pixels: the scaler is in the graph
+    pipe = make_pipeline(
+        MinMaxScaler(clip=True), small(estimator_class), LogisticRegression(max_iter=300)
+    ).fit(X_train, y_train)
+    model = skl2onnx.to_onnx(
+        pipe, X_train[:1].astype(dtype), options={LogisticRegression: {"zipmap": False}}
+    )
+    labels, probabilities = run(model, X_test.astype(dtype))
+    assert probabilities.dtype == dtype
+    assert_allclose(probabilities, pipe.predict_proba(X_test), atol=ATOL)
+    assert_array_equal(labels, pipe.predict(X_test))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_transform_exports_alone(estimator_class, dtype, digits):
+    X_train, X_test, _, _ = digits
+    est = small(estimator_class).fit(X_train)
+    (codes,) = run(skl2onnx.to_onnx(est, X_train[:1].astype(dtype)), X_test.astype(dtype))
+    assert codes.dtype == dtype
+    assert codes.shape == (len(X_test), est.n_components)
+    assert_allclose(codes, est.transform(X_test), atol=ATOL)
+
+
+def test_integer_input_is_cast_to_float32(digits):
+    X_train, X_test, _, _ = digits
+    raw_train, raw_test = (X_train * 16).astype(np.int64), (X_test * 16).astype(np.int64)
+    est = small(AutoEncoder, loss="mse").fit(raw_train)
+    (codes,) = run(skl2onnx.to_onnx(est, raw_train[:1]), raw_test)
+    assert codes.dtype == np.float32
+    assert_allclose(codes, est.transform(raw_test), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"activation": "tanh"},
+        {"activation": "logistic", "hidden_layer_sizes": (16, 8)},
+        {"activation": "identity", "loss": "mse"},
+        {"hidden_layer_sizes": ()},
+        {"pretraining": "rbm", "activation": "logistic", "pretraining_max_iter": 2},
+        {"pretraining": "autoencoder", "pretraining_max_iter": 2},
+    ],
+)
+def test_every_network_shape_and_pretraining_exports(params, digits):
+    X_train, X_test, _, _ = digits
+    est = small(AutoEncoder, **params).fit(X_train)
+    (codes,) = run(skl2onnx.to_onnx(est, X_train[:1].astype(np.float32)),
+                   X_test.astype(np.float32))
+    assert_allclose(codes, est.transform(X_test), atol=ATOL)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_feature_union_and_column_transformer_around_the_estimator(estimator_class, digits):
+    X_train, X_test, y_train, _ = digits
+    union = make_pipeline(
+        FeatureUnion([("raw", "passthrough"), ("codes", small(estimator_class))]),
+        LogisticRegression(max_iter=300),
+    ).fit(X_train, y_train)
+    columns = ColumnTransformer(
+        [("left", small(estimator_class), list(range(32))),
+         ("right", MinMaxScaler(), list(range(32, 64)))]
+    ).fit(X_train)
+    X1 = X_train[:1].astype(np.float32)
+    options = {LogisticRegression: {"zipmap": False}}
+    labels, probabilities = run(skl2onnx.to_onnx(union, X1, options=options),
+                                X_test.astype(np.float32))
+    assert_allclose(probabilities, union.predict_proba(X_test), atol=ATOL)
+    assert_array_equal(labels, union.predict(X_test))
+    (out,) = run(skl2onnx.to_onnx(columns, X1), X_test.astype(np.float32))
+    assert_allclose(out, columns.transform(X_test), atol=ATOL)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_decoder_model_equals_inverse_transform(estimator_class, dtype, digits):
+    X_train, X_test, _, _ = digits
+    est = small(estimator_class).fit(X_train)
+    codes = est.transform(X_test).astype(dtype)
+    model = onnx_export.decoder_to_onnx(est, dtype=dtype)
+    assert [i.name for i in model.graph.input] == ["codes"]
+    assert [o.name for o in model.graph.output] == ["reconstruction"]
+    (reconstruction,) = run(model, codes)
+    assert reconstruction.dtype == dtype
+    assert_allclose(reconstruction, est.inverse_transform(codes), atol=ATOL)
+
+
+def test_vae_samples_through_the_decoder_model(digits):
+    vae = small(VariationalAutoEncoder).fit(digits[0])
+    z = np.random.RandomState(0).standard_normal((50, vae.n_components)).astype(np.float32)
+    (samples,) = run(onnx_export.decoder_to_onnx(vae), z)
+    assert_allclose(samples, vae.inverse_transform(z), atol=ATOL)
+    assert ((samples > 0) & (samples < 1)).all()  # Bernoulli means
+
+
+def test_file_size_is_that_of_the_float32_weights(digits):
+    est = small(AutoEncoder, n_components=16, hidden_layer_sizes=(256, 64)).fit(digits[0])
+    encoder_bytes = sum(
+        4 * p.numel() for layer in est.net_.module_.encoder_layers() for p in layer.parameters()
+    )
+    decoder_bytes = sum(
+        4 * p.numel() for layer in est.net_.module_.decoder_layers() for p in layer.parameters()
+    )
+    for dtype in (np.float32, np.float64):  # computation is float32 either way
+        size = len(skl2onnx.to_onnx(est, digits[0][:1].astype(dtype)).SerializeToString())
+        assert encoder_bytes <= size <= 1.1 * encoder_bytes
+        size = len(onnx_export.decoder_to_onnx(est, dtype=dtype).SerializeToString())
+        assert decoder_bytes <= size <= 1.1 * decoder_bytes
+
+
+def test_clear_errors(digits, monkeypatch):
+    X_train = digits[0]
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(tiny(AutoEncoder), X_train[:1])
+    with pytest.raises(NotFittedError):
+        onnx_export.decoder_to_onnx(tiny(AutoEncoder))
+    est = tiny(AutoEncoder).fit(X_train)
+    with pytest.raises(ValueError, match="fitted on 64"):
+        skl2onnx.to_onnx(est, X_train[:1, :10].astype(np.float32))
+    with pytest.raises(TypeError, match="takes a skautoenc estimator"):
+        onnx_export.decoder_to_onnx(MinMaxScaler().fit(X_train))
+    with pytest.raises(ValueError, match="dtype must be"):
+        onnx_export.decoder_to_onnx(est, dtype=np.int64)
+    # a network with a layer that has no ONNX form (a subclass's own module, say)
+    module = est.net_.module_
+    monkeypatch.setattr(module, "encoder_layers", lambda: [nn.Linear(64, 2), nn.GELU()])
+    with pytest.raises(TypeError, match=r"GELU\(.*has no ONNX form"):
+        skl2onnx.to_onnx(est, X_train[:1].astype(np.float32))
+
+
+def test_importing_skautoenc_does_not_import_skl2onnx():
+    code = "import sys, skautoenc; print('skl2onnx' in sys.modules, 'onnx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]
