@@ -131,6 +131,19 @@ def test_decoder_model_equals_inverse_transform(estimator_class, dtype, digits):
     assert_allclose(reconstruction, est.inverse_transform(codes), atol=ATOL)
 
 
+@pytest.mark.parametrize(
+    "estimator_class, params",
+    [(AutoEncoder, {"loss": "mse"}), (VariationalAutoEncoder, {"likelihood": "gaussian"})],
+)
+def test_decoder_model_with_a_linear_output(estimator_class, params, digits):
+    X_train, X_test, _, _ = digits
+    est = small(estimator_class, **params).fit(X_train)
+    codes = est.transform(X_test).astype(np.float32)
+    (reconstruction,) = run(onnx_export.decoder_to_onnx(est), codes)
+    assert_allclose(reconstruction, est.inverse_transform(codes), atol=ATOL)
+    assert (reconstruction < 0).any() or (reconstruction > 1).any()  # no sigmoid
+
+
 def test_vae_samples_through_the_decoder_model(digits):
     vae = small(VariationalAutoEncoder).fit(digits[0])
     z = np.random.RandomState(0).standard_normal((50, vae.n_components)).astype(np.float32)
