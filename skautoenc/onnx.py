@@ -108,7 +108,11 @@ def _emit(layers, source, target, new_name, add_tensor, add_node, what):
         out = target if k == len(steps) - 1 else new_name(op_type.lower())
         if op_type == "Gemm":
             weight = layer.weight.detach().cpu().numpy().astype(np.float32)
-            bias = layer.bias.detach().cpu().numpy().astype(np.float32)
+            bias = (
+                np.zeros(layer.out_features, dtype=np.float32)
+                if layer.bias is None
+                else layer.bias.detach().cpu().numpy().astype(np.float32)
+            )
             w_name, b_name = new_name("weight"), new_name("bias")
             add_tensor(w_name, weight)
             add_tensor(b_name, bias)

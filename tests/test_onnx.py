@@ -167,6 +167,16 @@ def test_file_size_is_that_of_the_float32_weights(digits):
         assert decoder_bytes <= size <= 1.1 * decoder_bytes
 
 
+def test_a_linear_layer_without_bias_exports(digits, monkeypatch):
+    est = small(AutoEncoder, hidden_layer_sizes=()).fit(digits[0])
+    layer = nn.Linear(64, 6, bias=False)
+    monkeypatch.setattr(est.net_.module_, "encoder_layers", lambda: [layer, nn.Tanh()])
+    X = digits[1].astype(np.float32)
+    (codes,) = run(skl2onnx.to_onnx(est, X[:1]), X)
+    expected = np.tanh(X @ layer.weight.detach().numpy().T)
+    assert_allclose(codes, expected, atol=ATOL)
+
+
 def test_clear_errors(digits, monkeypatch):
     X_train = digits[0]
     with pytest.raises(NotFittedError):
