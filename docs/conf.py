@@ -42,6 +42,8 @@ exclude_patterns = [
     "pretraining_results.md",
     "user_guide/training_results.rst",
     "user_guide/threads_results.rst",
+    # written by benchmarks/make_tables.py, included into benchmark_results.md
+    "benchmark_tables/*",
 ]
 default_role = "literal"
 

@@ -70,7 +70,31 @@ def test_benchmark_runs_on_tiny_settings(script, tmp_path):
     out = tmp_path / "result.json"
     _run(script, [*TINY_ARGS[script], "--out", str(out)], tmp_path)
     # strict JSON: NaN and infinity are written as null
-    assert json.loads(out.read_text(), parse_constant=lambda name: pytest.fail(name))
+    payload = json.loads(out.read_text(), parse_constant=lambda name: pytest.fail(name))
+    table = script.removeprefix("bench_").removesuffix(".py")
+    if table in make_tables().WRITERS:  # its results page table renders from this JSON
+        text = make_tables().WRITERS[table](payload)
+        assert text.count("\n|---|") >= 1
+
+
+def make_tables():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import make_tables
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return make_tables
+
+
+def test_published_tables_are_generated_from_the_recorded_json():
+    # docs/benchmark_tables/*.md hold no hand-typed figure: each is what make_tables.py
+    # writes from benchmarks/recorded/*.json, and changes only with it
+    module = make_tables()
+    rendered = module.render()
+    assert set(rendered) == {"speed.md", "quality.md", "features.md"}
+    for name, text in rendered.items():
+        assert (module.TABLES / name).read_text() == text, f"rerun make_tables.py: {name}"
+    assert module.main(["--check"]) == 0
 
 
 def test_features_benchmark_merges_seeds_and_plots(tmp_path):
