@@ -1,9 +1,9 @@
 """Write the tables of ``docs/benchmark_results.md`` from the recorded benchmark results.
 
-The JSON files that ``bench_speed.py``, ``bench_quality.py`` and ``bench_features.py``
-write with ``--out`` are kept in ``benchmarks/recorded/`` (committed); this script turns
-each into a Markdown table file in ``docs/benchmark_tables/``, which the results page
-includes. No figure in those tables is typed by hand.
+The JSON files that ``bench_speed.py``, ``bench_quality.py``, ``bench_features.py`` and
+``bench_onnx.py`` write with ``--out`` are kept in ``benchmarks/recorded/`` (committed);
+this script turns each into a Markdown table file in ``docs/benchmark_tables/``, which
+the results page includes. No figure in those tables is typed by hand.
 
     python benchmarks/make_tables.py           # write docs/benchmark_tables/*.md
     python benchmarks/make_tables.py --check   # exit 1 if a table differs from its JSON
@@ -236,7 +236,41 @@ def features_tables(payload):
     )
 
 
-WRITERS = {"speed": speed_tables, "quality": quality_tables, "features": features_tables}
+def onnx_tables(payload):
+    args = payload["args"]
+    return "\n\n".join(
+        [
+            f"`bench_onnx.py`: `Pipeline([MinMaxScaler, estimator({args['n_components']}), "
+            f"LogisticRegression])` exported with skl2onnx and run with onnxruntime "
+            f"{payload['onnxruntime']} on the held-out rows, float32; timings of the "
+            f"estimator alone, median of {args['repeats']} alternating runs, one row at a "
+            f"time over {args['single_rows']} rows for the latency.",
+            markdown_table(
+                payload["rows"],
+                [
+                    ("estimator", "estimator", "{}"),
+                    ("max \\|proba diff\\|", "max |proba diff|", "{:.1e}"),
+                    ("labels equal", "labels equal", lambda v: "yes" if v else "no"),
+                    ("max \\|codes diff\\|", "max |codes diff|", "{:.1e}"),
+                    ("batch: transform ms", lambda r: 1e3 * r["batch transform s"], "{:.1f}"),
+                    ("onnxruntime ms", lambda r: 1e3 * r["batch onnxruntime s"], "{:.1f}"),
+                    ("speed-up", "batch speed-up", RATIO),
+                    ("1 row: transform ms", "1-row transform ms", "{:.2f}"),
+                    ("onnxruntime ms", "1-row onnxruntime ms", "{:.3f}"),
+                    ("encoder file / weights", "encoder file / weights", "{:.3f}"),
+                    ("decoder file / weights", "decoder file / weights", "{:.3f}"),
+                ],
+            ),
+        ]
+    )
+
+
+WRITERS = {
+    "speed": speed_tables,
+    "quality": quality_tables,
+    "features": features_tables,
+    "onnx": onnx_tables,
+}
 
 
 def render(recorded=RECORDED):
