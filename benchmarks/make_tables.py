@@ -1,9 +1,10 @@
 """Write the tables of ``docs/benchmark_results.md`` from the recorded benchmark results.
 
-The JSON files that ``bench_speed.py``, ``bench_quality.py``, ``bench_features.py`` and
-``bench_onnx.py`` write with ``--out`` are kept in ``benchmarks/recorded/`` (committed);
-this script turns each into a Markdown table file in ``docs/benchmark_tables/``, which
-the results page includes. No figure in those tables is typed by hand.
+The JSON files that the benchmarks (``bench_speed.py``, ``bench_quality.py``,
+``bench_features.py``, ``bench_onnx.py``, ``bench_missing.py``) write with ``--out`` are
+kept in ``benchmarks/recorded/`` (committed); this script turns each into a Markdown
+table file in ``docs/benchmark_tables/``, which the docs include (the results page, and
+the user guide's "Missing values"). No figure in those tables is typed by hand.
 
     python benchmarks/make_tables.py           # write docs/benchmark_tables/*.md
     python benchmarks/make_tables.py --check   # exit 1 if a table differs from its JSON
@@ -265,7 +266,30 @@ def onnx_tables(payload):
     )
 
 
+def missing_tables(payload):
+    args = payload["args"]
+    return "\n\n".join(
+        [
+            f"`bench_missing.py`: `AutoEncoder(n_components={args['n_components']}, "
+            f"max_iter={args['max_iter']})`, seed {args['seed']}, pixels missing completely "
+            "at random in the training images; held-out error on the complete held-out "
+            "images (squared error summed over pixels, mean over images).",
+            markdown_table(
+                payload["rows"],
+                [
+                    ("missing pixels", "missing", lambda v: f"{v:.0%}"),
+                    ("training", "training", "{}"),
+                    ("held-out error", "held-out error", "{:.2f}"),
+                    ("vs complete", "vs complete", RATIO),
+                    ("fit s", "fit s", "{:.1f}"),
+                ],
+            ),
+        ]
+    )
+
+
 WRITERS = {
+    "missing": missing_tables,
     "speed": speed_tables,
     "quality": quality_tables,
     "features": features_tables,

@@ -8,7 +8,7 @@ from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
 from ._modules import HourglassMLP
 from ._pretraining import pretrain_net
-from ._validation import check_unit_interval, in_unit_interval
+from ._validation import check_missing_values_training, check_unit_interval, in_unit_interval
 
 
 def resolve_reconstruction_loss(loss, X, previous=None):
@@ -75,6 +75,7 @@ class AutoEncoder(BaseAutoEncoder):
     {pretraining}
 
     {pretraining_settings}
+    {missing_values}
     {runtime_settings}
 
     Attributes
@@ -160,6 +161,7 @@ class AutoEncoder(BaseAutoEncoder):
         pretraining_learning_rate=None,
         pretraining_batch_size=None,
         cd_k=1,
+        missing_values=None,
         device="cpu",
         mixed_precision=False,
         n_jobs="auto",
@@ -186,12 +188,15 @@ class AutoEncoder(BaseAutoEncoder):
         self.pretraining_learning_rate = pretraining_learning_rate
         self.pretraining_batch_size = pretraining_batch_size
         self.cd_k = cd_k
+        self.missing_values = missing_values
         self.device = device
         self.mixed_precision = mixed_precision
         self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _check_training_data(self, X, reuse):
+        if self._allows_nan():
+            check_missing_values_training(self, X, reuse)
         previous = self.loss_ if reuse else None
         self.loss_ = resolve_reconstruction_loss(self.loss, X, previous)
 
@@ -218,7 +223,8 @@ class AutoEncoder(BaseAutoEncoder):
             hidden_layer_sizes=self._hidden_layer_sizes(),
             activation=self.activation,
             output_activation="logistic" if self.loss_ == "bce" else "identity",
+            fill_missing=self._allows_nan(),
         )
 
     def _net_params(self):
-        return {"criterion__loss": self.loss_}
+        return {"criterion__loss": self.loss_, "criterion__missing": self._allows_nan()}

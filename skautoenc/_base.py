@@ -55,7 +55,13 @@ from ._net import (
 )
 from ._persistence import PARAMETERS_ADDED, net_from_state, net_to_state
 from ._runtime import adapt_threads, compute_settings, fast_bfloat16, warn_at_caller
-from ._validation import _copy_to_float32, check_float32_range, is_memory_mapped
+from ._validation import (
+    _copy_to_float32,
+    all_missing_rows,
+    check_float32_range,
+    is_memory_mapped,
+    observed_means,
+)
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
 #: Memory stays bounded whatever the number of samples, and the last chunk is
@@ -116,6 +122,7 @@ class BaseAutoEncoder(
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "mixed_precision": ["boolean", StrOptions({"auto"})],
+        "missing_values": [None, "nan"],
         "n_jobs": [
             StrOptions({"auto"}),
             Interval(Integral, None, -1, closed="right"),
@@ -311,6 +318,9 @@ class BaseAutoEncoder(
             else:
                 net = self._make_net(X.shape[1], device, seed, early_stopping)
                 net.initialize()
+                if self._allows_nan():  # the encoder's FillMissing layer
+                    fill = torch.as_tensor(observed_means(X), dtype=torch.float32)
+                    net.module_.encoder[0].values.copy_(fill)
                 self._build_params = self.get_params(deep=False)
                 self._pretrain(net, data)
             callbacks = dict(net.callbacks_)
@@ -446,7 +456,13 @@ class BaseAutoEncoder(
             reset=reset,
             ensure_all_finite=False,  # check_float32_range checks it, in the same pass
         )
-        return check_float32_range(X, "X", self) if check_range else X
+        if check_range:
+            check_float32_range(X, "X", self, allow_nan=self._allows_nan())
+        return X
+
+    def _allows_nan(self):
+        """Whether NaN entries are missing values (``missing_values=np.nan``)."""
+        return self.missing_values is not None
 
     # ---------------------------------------------------------------- inference
     def _module(self):
@@ -491,6 +507,7 @@ class BaseAutoEncoder(
         out = None
         batch = torch.empty((size, *X.shape[1:]), dtype=torch.float32)  # reused per chunk
         check_unit = samples and self._bernoulli_input()
+        allow_nan = samples and self._allows_nan()
         low, high = 0.0, 1.0
         with torch.no_grad(), compute_settings(self.n_jobs):
             for start in range(0, n_samples, size):
@@ -501,7 +518,14 @@ class BaseAutoEncoder(
                 n_rows = len(chunk)
                 rows = batch[:n_rows]
                 _copy_to_float32(rows, chunk)  # beyond float32: inf, refused below
-                if check_unit:
+                if allow_nan:
+                    # missing values pass: only infinity (and the range) is checked
+                    finite = not bool(torch.isinf(rows).any())
+                    if check_unit and finite:
+                        chunk_low = float(torch.nan_to_num(rows, nan=math.inf).min())
+                        chunk_high = float(torch.nan_to_num(rows, nan=-math.inf).max())
+                        low, high = min(low, chunk_low), max(high, chunk_high)
+                elif check_unit:
                     # one pass gives the range, and rules out NaN and infinity with it
                     extremes = torch.aminmax(rows)
                     chunk_low, chunk_high = float(extremes.min), float(extremes.max)
@@ -510,8 +534,10 @@ class BaseAutoEncoder(
                 else:
                     # a finite sum (one fast pass) rules out NaN and infinity
                     finite = bool(torch.isfinite(rows.sum()))
-                if not finite and not torch.isfinite(rows).all():
+                if not finite and not (allow_nan or torch.isfinite(rows).all()):
                     check_float32_range(X, "X", self)  # raises, naming the problem
+                if not finite and allow_nan:
+                    check_float32_range(X, "X", self, allow_nan=True)
                 batch[n_rows:] = 0
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
                 if not np.isfinite(result).all():
@@ -580,6 +606,10 @@ class BaseAutoEncoder(
         ``-sum_i (x_i - x_hat_i) ** 2`` with ``x_hat = inverse_transform(transform(x))``,
         whatever the training loss, so that models trained with different losses can be
         compared. Higher is better; low values flag samples unlike the training data.
+        With ``missing_values=np.nan``, the sum runs over a sample's observed entries and
+        is scaled by ``n_features`` over their number, so that scores of samples with
+        more or fewer missing entries compare; a sample with none observed has no score
+        (``ValueError``).
 
         Parameters
         ----------
@@ -591,9 +621,23 @@ class BaseAutoEncoder(
         """
         check_is_fitted(self)
         X = self._validate_input(X, check_range=False)  # _batched checks the range
-        return self._batched(
-            lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
-        )
+        if not self._allows_nan():
+            return self._batched(
+                lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
+            )
+        empty = all_missing_rows(X)
+        if len(empty):
+            raise ValueError(
+                f"Rows {empty[:10].tolist()}{' ...' if len(empty) > 10 else ''} of X have no "
+                "observed entry: there is nothing to score them on."
+            )
+
+        def scores(batch):
+            observed = ~torch.isnan(batch)
+            error = torch.where(observed, self._reconstruct(batch) - batch, 0.0) ** 2
+            return -error.sum(dim=1) * batch.shape[1] / observed.sum(dim=1).clamp(min=1)
+
+        return self._batched(scores, X, X.dtype)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: negative mean squared reconstruction error.
@@ -644,4 +688,5 @@ class BaseAutoEncoder(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = self.missing_values is not None
         return tags

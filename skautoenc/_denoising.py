@@ -1,10 +1,12 @@
 """The denoising autoencoder: trained to reconstruct clean input from a corrupted copy."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import min_max_axis
 from skorch.dataset import unpack_data
 
 from ._autoencoder import AutoEncoder
@@ -108,6 +110,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         the fine-tuning epochs.
 
     {pretraining_settings}
+    {missing_values}
     {runtime_settings}
 
     Attributes
@@ -197,6 +200,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         pretraining_learning_rate=None,
         pretraining_batch_size=None,
         cd_k=1,
+        missing_values=None,
         device="cpu",
         mixed_precision=False,
         n_jobs="auto",
@@ -224,6 +228,7 @@ class DenoisingAutoEncoder(AutoEncoder):
             pretraining_learning_rate=pretraining_learning_rate,
             pretraining_batch_size=pretraining_batch_size,
             cd_k=cd_k,
+            missing_values=missing_values,
             device=device,
             mixed_precision=mixed_precision,
             n_jobs=n_jobs,
@@ -244,10 +249,14 @@ class DenoisingAutoEncoder(AutoEncoder):
             return  # the corruption of the first fit is kept
         if in_unit_interval(X):
             low, high = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        elif sp.issparse(X):
+            low, high = min_max_axis(X, axis=0, ignore_nan=True)
         else:
-            low = np.asarray(X.min(axis=0).todense() if sp.issparse(X) else X.min(axis=0))
-            high = np.asarray(X.max(axis=0).todense() if sp.issparse(X) else X.max(axis=0))
-            low, high = low.ravel(), high.ravel()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        # NaN (missing values) left out; a feature never observed gets [0, 0]
+        low, high = np.nan_to_num(np.ravel(low)), np.nan_to_num(np.ravel(high))
         self.noise_bounds_ = np.stack([low, high]).astype(X.dtype, copy=False)
 
     def _net_params(self):

@@ -100,6 +100,18 @@ mixed_precision : bool or "auto", default=False
     every CPU on float32, so that the same seed gives the same model on every
     machine to float32 rounding; the user guide's "Training defaults" has the
     measurements.''',
+    'missing_values': '''\
+missing_values : None or np.nan, default=None
+    ``None``: NaN in the data is an error, as in most scikit-learn estimators.
+    ``np.nan``: NaN entries are missing values, in ``fit``, ``partial_fit``,
+    ``transform``, ``score_samples`` and ``score``. The network sees each missing
+    entry as its feature's mean over the observed training values (0 for a feature
+    never observed), and training counts only the observed entries: the
+    reconstruction loss sums them and scales the sum to the size of complete rows
+    (the VAE's ELBO is that of the observed entries). Infinity stays an error, and
+    so does a NaN in the codes given to ``inverse_transform``. Greedy pretraining
+    does not take missing values. The user guide's "Missing values" has the
+    details.''',
     'n_jobs': '''\
 n_jobs : "auto" or int, default="auto"
     The CPU threads torch runs this estimator's training and inference on, set for

@@ -7,8 +7,9 @@ from torch import nn
 from torch.nn import functional as F
 
 
-def reconstruction_error(output, target, loss):
-    """Per-sample reconstruction loss, summed over features.
+def reconstruction_error(output, target, loss, observed=None):
+    """Per-sample reconstruction loss, summed over features (the ``observed`` ones only,
+    a boolean mask of ``target``'s shape, where given).
 
     Parameters
     ----------
@@ -22,22 +23,38 @@ def reconstruction_error(output, target, loss):
         computed from the logits for numerical stability.
         ``"mse"``: squared error ``sum_i (x_i - y_i) ** 2``.
     """
+    if observed is not None:
+        target = torch.where(observed, target, 0.0)
     if loss == "bce":
         per_entry = F.binary_cross_entropy_with_logits(output, target, reduction="none")
     else:
         per_entry = (output - target) ** 2
+    if observed is not None:
+        per_entry = per_entry * observed
     return per_entry.sum(dim=1)
 
 
 class ReconstructionLoss(nn.Module):
-    """Mean over the batch of :func:`reconstruction_error`."""
+    """Mean over the batch of :func:`reconstruction_error`.
 
-    def __init__(self, loss="mse"):
+    With ``missing=True`` the target's NaN entries are missing: the loss is the sum over
+    the observed entries, times ``n_features`` over the number of observed entries of
+    the batch. Every observed entry weighs the same, and the loss keeps the scale of
+    complete rows (it equals the plain loss when nothing is missing), so that penalties
+    weighed against it (weight decay, the sparse model's KL term) keep their meaning.
+    """
+
+    def __init__(self, loss="mse", missing=False):
         super().__init__()
         self.loss = loss
+        self.missing = missing
 
     def forward(self, output, target):
-        return reconstruction_error(output, target, self.loss).mean()
+        if not self.missing:
+            return reconstruction_error(output, target, self.loss).mean()
+        observed = ~torch.isnan(target)
+        total = reconstruction_error(output, target, self.loss, observed).sum()
+        return total * target.shape[1] / observed.sum().clamp(min=1)
 
 
 def sparsity_penalty(codes, sparsity_target, eps=1e-6):
@@ -64,20 +81,24 @@ def gaussian_kl(mu, log_var):
     return -0.5 * (1 + log_var - mu**2 - torch.exp(log_var)).sum(dim=-1)
 
 
-def bernoulli_log_likelihood(logits, target):
+def bernoulli_log_likelihood(logits, target, observed=None):
     """``sum_i x_i log y_i + (1 - x_i) log(1 - y_i)`` with ``y = sigmoid(logits)``.
 
-    Summed over the last axis and computed from the logits for numerical stability.
-    ``logits`` may carry leading axes (e.g. one per Monte Carlo sample) that
+    Summed over the last axis (over the ``observed`` entries only, a boolean mask that
+    broadcasts like ``target``, where given) and computed from the logits for numerical
+    stability. ``logits`` may carry leading axes (e.g. one per Monte Carlo sample) that
     broadcast against ``target``.
     """
     logits, target = torch.broadcast_tensors(logits, target)
-    return -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=-1)
+    per_entry = -F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return (per_entry if observed is None else per_entry * observed).sum(dim=-1)
 
 
-def gaussian_log_density(x, mean, log_var):
-    """``log N(x; mean, diag exp(log_var))``, summed over the last axis. Broadcasts."""
-    return -0.5 * (LOG_2PI + log_var + (x - mean) ** 2 * torch.exp(-log_var)).sum(dim=-1)
+def gaussian_log_density(x, mean, log_var, observed=None):
+    """``log N(x; mean, diag exp(log_var))``, summed over the last axis (over the
+    ``observed`` entries only, where given). Broadcasts."""
+    per_entry = -0.5 * (LOG_2PI + log_var + (x - mean) ** 2 * torch.exp(-log_var))
+    return (per_entry if observed is None else per_entry * observed).sum(dim=-1)
 
 
 class NegativeELBO(nn.Module):

@@ -56,6 +56,21 @@ class Linear(nn.Linear):
         return out.reshape(*X.shape[:-1], out.shape[-1])
 
 
+class FillMissing(nn.Module):
+    """The first layer of an encoder trained with ``missing_values=np.nan``: each NaN
+    entry of a sample becomes its feature's fill value (the mean of the feature's
+    observed training values, set when training begins), observed entries pass as they
+    are. As a layer of the encoder, it fills alike in training, validation, ``transform``
+    and scoring, is saved with the weights, and exports to ONNX."""
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.register_buffer("values", torch.zeros(n_features))
+
+    def forward(self, X):
+        return torch.where(torch.isnan(X), self.values, X)
+
+
 def forget_transposed_weights(module):
     """Drop the cached ``W.T`` of every :class:`Linear` layer in ``module``."""
     for layer in module.modules():
@@ -83,7 +98,8 @@ class HourglassMLP(nn.Module):
 
     ``forward`` returns ``(codes, output)`` where ``output`` is the decoder's
     last pre-activation (logits for a Bernoulli output, the reconstruction
-    itself for a linear output). ``output_activation`` maps it to input space.
+    itself for a linear output). ``output_activation`` maps it to input space. With
+    ``fill_missing``, the encoder starts with a :class:`FillMissing` layer.
     """
 
     def __init__(
@@ -94,12 +110,15 @@ class HourglassMLP(nn.Module):
         activation="relu",
         code_activation="identity",
         output_activation="identity",
+        fill_missing=False,
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
         self.encoder = make_mlp(
             [n_features, *hidden, n_components], activation, code_activation
         )
+        if fill_missing:
+            self.encoder.insert(0, FillMissing(n_features))
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
         self.output_activation = ACTIVATIONS[output_activation]()
 
@@ -159,7 +178,8 @@ class VariationalMLP(nn.Module):
     ``n_mc_samples`` fresh ``eps ~ N(0, I)`` per row from torch's global generator;
     evaluation mode uses the fixed draws ``score_eps`` (common random numbers, the
     same for every row; see :func:`normal_design`), so evaluation is deterministic
-    and row-independent.
+    and row-independent. With ``fill_missing``, the encoder starts with a
+    :class:`FillMissing` layer and the likelihood counts observed features only.
     """
 
     def __init__(
@@ -173,13 +193,17 @@ class VariationalMLP(nn.Module):
         n_score_samples=32,
         min_output_log_var=MIN_OUTPUT_LOG_VAR,
         output_log_var_init=None,
+        fill_missing=False,
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
         self.likelihood = likelihood
         self.n_mc_samples = n_mc_samples
         self.min_output_log_var = min_output_log_var
+        self.fill_missing = fill_missing
         self.encoder = make_mlp([n_features, *hidden], activation, activation)
+        if fill_missing:
+            self.encoder.insert(0, FillMissing(n_features))
         width = hidden[-1] if hidden else n_features
         self.mu = Linear(width, n_components)
         self.log_var = Linear(width, n_components)
@@ -224,10 +248,14 @@ class VariationalMLP(nn.Module):
         return self.output_log_var.clamp(min=self.min_output_log_var)
 
     def log_likelihood(self, output, X):
-        """``log p(x | z)`` from the decoder ``output``, summed over features."""
+        """``log p(x | z)`` from the decoder ``output``, summed over features; with
+        ``fill_missing``, over the observed (not NaN) features of ``X`` only."""
+        observed = ~torch.isnan(X) if self.fill_missing else None
+        if observed is not None:
+            X = torch.where(observed, X, 0.0)
         if self.likelihood == "bernoulli":
-            return bernoulli_log_likelihood(output, X)
-        return gaussian_log_density(X, output, self.decoder_log_var())
+            return bernoulli_log_likelihood(output, X, observed)
+        return gaussian_log_density(X, output, self.decoder_log_var(), observed)
 
     def elbo_terms(self, X, mu, log_var, output):
         """The two terms of the negative ELBO of each row of ``X``, from the outputs of

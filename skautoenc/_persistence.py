@@ -26,7 +26,7 @@ FORMAT_VERSION = 1
 #: Parameters added since models were first saved, each with the value that describes
 #: how a model saved without it was trained (and trains on, with a warm start): they fill
 #: in both the estimator's parameters and those its net is rebuilt with.
-PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto"}
+PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto", "missing_values": None}
 
 
 def _to_numpy(value):

@@ -133,6 +133,7 @@ class SparseAutoEncoder(AutoEncoder):
         Bernoulli, and the sparsity penalty applies to the fine-tuning epochs only.
 
     {pretraining_settings}
+    {missing_values}
     {runtime_settings}
 
     Attributes
@@ -216,6 +217,7 @@ class SparseAutoEncoder(AutoEncoder):
         pretraining_learning_rate=None,
         pretraining_batch_size=None,
         cd_k=1,
+        missing_values=None,
         device="cpu",
         mixed_precision=False,
         n_jobs="auto",
@@ -243,6 +245,7 @@ class SparseAutoEncoder(AutoEncoder):
             pretraining_learning_rate=pretraining_learning_rate,
             pretraining_batch_size=pretraining_batch_size,
             cd_k=cd_k,
+            missing_values=missing_values,
             device=device,
             mixed_precision=mixed_precision,
             n_jobs=n_jobs,
@@ -259,6 +262,7 @@ class SparseAutoEncoder(AutoEncoder):
             activation=self.activation,
             code_activation="logistic",
             output_activation="logistic" if self.loss_ == "bce" else "identity",
+            fill_missing=self._allows_nan(),
         )
 
     def _net_params(self):

@@ -10,13 +10,17 @@ from sklearn.utils.validation import assert_all_finite
 
 
 def value_range(X):
-    """``(min, max)`` of a dense array or a sparse matrix (implicit zeros included)."""
-    if sp.issparse(X):
-        values = X.data
-        if X.nnz < np.prod(X.shape):
-            values = np.append(values, 0)
-        return float(values.min()), float(values.max())
-    return float(X.min()), float(X.max())
+    """``(min, max)`` of a dense array or a sparse matrix (implicit zeros included).
+
+    NaN (a missing value, where the estimator accepts them) is left out; the range of
+    values that are all NaN is ``(nan, nan)``.
+    """
+    values = X.data if sp.issparse(X) else X
+    values = values.ravel() if values.size else np.zeros(1)
+    low, high = float(np.fmin.reduce(values)), float(np.fmax.reduce(values))
+    if sp.issparse(X) and X.nnz < np.prod(X.shape):
+        low, high = np.fmin(low, 0.0), np.fmax(high, 0.0)
+    return float(low), float(high)
 
 
 def in_unit_interval(X):
@@ -49,23 +53,39 @@ def is_memory_mapped(X):
     return False
 
 
-def check_float32_range(X, name, estimator=None):
+def check_float32_range(X, name, estimator=None, allow_nan=False):
     """Refuse NaN, infinity, and values that float32 (the networks' precision) overflows.
 
     One pass of ``max`` and one of ``min`` over the values: a NaN or an infinity shows
     in them, and only then does scikit-learn's finiteness check run, for its message
-    (with its hint at imputers when ``estimator`` names the estimator).
+    (with its hint at imputers when ``estimator`` names the estimator). With
+    ``allow_nan`` (``missing_values=np.nan``), NaN passes and infinity is still refused.
     """
     values = X.data if sp.issparse(X) else X
     if not values.size:
         return X
-    magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
+    if allow_nan:  # fmax and fmin leave NaN out; all NaN gives NaN, and nothing to refuse
+        magnitude = np.fmax(np.fmax.reduce(values.ravel()), -np.fmin.reduce(values.ravel()))
+        magnitude = 0.0 if np.isnan(magnitude) else magnitude
+    else:
+        magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
     if not np.isfinite(magnitude):
-        assert_all_finite(
-            values,
-            input_name=name,
-            estimator_name=None if estimator is None else type(estimator).__name__,
-        )
+        try:
+            assert_all_finite(
+                values,
+                allow_nan=allow_nan,
+                input_name=name,
+                estimator_name=None if estimator is None else type(estimator).__name__,
+            )
+        except ValueError as exc:
+            if estimator is None or allow_nan or not np.isnan(values).any():
+                raise
+            # scikit-learn's message names imputers; skautoenc can also learn with NaN
+            cls = type(estimator).__name__
+            raise ValueError(
+                f"{exc}\nThat is {cls}'s default: {cls}(missing_values=np.nan) takes NaN "
+                "as missing values and learns from the observed entries."
+            ) from None
     limit = np.finfo(np.float32).max
     if magnitude > limit:
         raise ValueError(
@@ -88,3 +108,45 @@ def _copy_to_float32(dest, rows):
     else:
         with np.errstate(over="ignore"):
             dest.numpy()[...] = rows
+
+
+# ------------------------------------------------------------------ missing values
+def observed_means(X, chunk_rows=4096):
+    """The mean of each feature over its observed (not NaN) values; 0 for a feature with
+    none. Dense arrays and memory maps are read ``chunk_rows`` rows at a time; in a
+    sparse matrix the implicit zeros are observed zeros."""
+    n_samples, n_features = X.shape
+    totals = np.zeros(n_features)
+    counts = np.zeros(n_features)
+    for start in range(0, n_samples, chunk_rows):
+        chunk = X[start : start + chunk_rows]
+        chunk = chunk.toarray() if sp.issparse(chunk) else np.asarray(chunk)
+        missing = np.isnan(chunk)
+        totals += np.where(missing, 0.0, chunk).sum(axis=0)
+        counts += (~missing).sum(axis=0)
+    return np.divide(totals, counts, out=np.zeros(n_features), where=counts > 0)
+
+
+def all_missing_rows(X):
+    """Indices of the rows of ``X`` whose every entry is NaN."""
+    if sp.issparse(X):
+        X = X.tocsr()
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        nan_counts = np.bincount(rows, weights=np.isnan(X.data), minlength=X.shape[0])
+        return np.flatnonzero(nan_counts == X.shape[1])
+    return np.flatnonzero(np.isnan(X).all(axis=1))
+
+
+def check_missing_values_training(estimator, X, reuse):
+    """Refuse what training with ``missing_values=np.nan`` cannot do: data with no
+    observed entry at all, and greedy pretraining (which reads raw rows)."""
+    if getattr(estimator, "pretraining", None) is not None and not reuse:
+        raise ValueError(
+            f"pretraining={estimator.pretraining!r} does not take missing values: use "
+            "pretraining=None with missing_values=np.nan, or impute X first."
+        )
+    values = X.data if sp.issparse(X) else X
+    if sp.issparse(X) and X.nnz < np.prod(X.shape):
+        return  # implicit zeros are observed
+    if values.size and np.isnan(np.fmax.reduce(values.ravel())):
+        raise ValueError("X has no observed entry: every value is missing (NaN).")

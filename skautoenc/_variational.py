@@ -1,6 +1,7 @@
 """The variational autoencoder: a generative model trained on the evidence lower bound."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,7 +20,7 @@ from ._docstrings import fill_doc
 from ._losses import NegativeELBO, gaussian_log_density
 from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP, reparameterise
 from ._net import AutoEncoderNet
-from ._validation import check_unit_interval, in_unit_interval
+from ._validation import check_missing_values_training, check_unit_interval, in_unit_interval
 
 #: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``.
 N_SCORE_SAMPLES = 32
@@ -31,6 +32,14 @@ N_VALIDATION_SAMPLES = 4
 #: Importance samples pushed through the decoder at once by ``log_likelihood``.
 _IMPORTANCE_CHUNK = 64
 
+
+
+def _nanvar(X):
+    """Variance of each column of a dense ``X``, NaN (missing values) left out; NaN for
+    a column with no value."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        return np.nanvar(X, axis=0)
 
 class VariationalNet(AutoEncoderNet):
     """The skorch net of a VAE: the module returns ``(mu, log_var, output)`` and the
@@ -157,6 +166,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Seeds weight initialisation, shuffling, the validation split, the training
         draws of ``eps`` and the fixed draws behind :meth:`score_samples`. The global
         torch seed is neither used nor changed.
+    {missing_values}
     {runtime_settings}
 
     Attributes
@@ -266,6 +276,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         tol=1e-4,
         warm_start=False,
         random_state=None,
+        missing_values=None,
         device="cpu",
         mixed_precision=False,
         n_jobs="auto",
@@ -289,6 +300,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.tol = tol
         self.warm_start = warm_start
         self.random_state = random_state
+        self.missing_values = missing_values
         self.device = device
         self.mixed_precision = mixed_precision
         self.n_jobs = n_jobs
@@ -296,6 +308,8 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     # ------------------------------------------------------------------ fitting
     def _check_training_data(self, X, reuse):
+        if self._allows_nan():
+            check_missing_values_training(self, X, reuse)
         if reuse:
             likelihood = self.likelihood_
         elif self.likelihood == "auto":
@@ -311,9 +325,12 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         # right scale for unscaled data, where a unit variance would be far off.
         self._output_log_var_init = None
         if likelihood == "gaussian":
-            variance = mean_variance_axis(X, axis=0)[1] if sp.issparse(X) else X.var(axis=0)
+            # NaN (missing values) left out; a feature never observed starts at the floor
+            variance = (
+                mean_variance_axis(X, axis=0)[1] if sp.issparse(X) else _nanvar(X)
+            )
             self._output_log_var_init = np.log(
-                np.maximum(variance, np.exp(MIN_OUTPUT_LOG_VAR))
+                np.maximum(np.nan_to_num(variance), np.exp(MIN_OUTPUT_LOG_VAR))
             )
 
     def _check_bernoulli_data(self, X):
@@ -335,6 +352,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             n_mc_samples=self.n_mc_samples,
             n_score_samples=N_SCORE_SAMPLES,
             output_log_var_init=self._output_log_var_init,
+            fill_missing=self._allows_nan(),
         )
 
     def _net_params(self):

@@ -9,12 +9,13 @@ skautoenc imports skl2onnx: install it with the ``onnx`` extra
 
 The converters write the encoder's operators directly from the fitted weights: one
 ``Gemm`` per linear layer and ``Relu``, ``Sigmoid`` or ``Tanh`` for its activation, as
-:meth:`transform` runs them (the VAE's ``transform`` is the posterior mean ``mu``). That
-keeps the graph small (the weights as float32, once) and readable, and needs no torch at
-export time beyond reading the weights. Computation is float32, as in the estimator: a
-float64 input is cast to float32 on the way in and the codes cast back to float64 on the
-way out, as :meth:`transform` returns codes in the float dtype of its input. Integer
-input is cast to float32.
+:meth:`transform` runs them (the VAE's ``transform`` is the posterior mean ``mu``; with
+``missing_values=np.nan``, ``IsNaN`` and ``Where`` come first and put each feature's
+fill value in place of a NaN). That keeps the graph small (the weights as float32, once)
+and readable, and needs no torch at export time beyond reading the weights. Computation
+is float32, as in the estimator: a float64 input is cast to float32 on the way in and
+the codes cast back to float64 on the way out, as :meth:`transform` returns codes in the
+float dtype of its input. Integer input is cast to float32.
 
 :func:`decoder_to_onnx` returns the decoder (:meth:`inverse_transform`) as a model of its
 own, to serve reconstructions, or samples of a :class:`VariationalAutoEncoder` from
@@ -63,6 +64,7 @@ except ImportError as exc:  # pragma: no cover - the message is the point
 
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
+from ._modules import FillMissing
 from ._sparse import SparseAutoEncoder
 from ._variational import VariationalAutoEncoder
 
@@ -94,6 +96,8 @@ def _emit(layers, source, target, new_name, add_tensor, add_node, what):
     for layer in layers:
         if isinstance(layer, nn.Linear):
             steps.append(("Gemm", layer))
+        elif isinstance(layer, FillMissing):
+            steps.append(("FillMissing", layer))
         elif type(layer) in _ACTIVATIONS:
             if _ACTIVATIONS[type(layer)] is not None:
                 steps.append((_ACTIVATIONS[type(layer)], layer))
@@ -117,6 +121,11 @@ def _emit(layers, source, target, new_name, add_tensor, add_node, what):
             add_tensor(w_name, weight)
             add_tensor(b_name, bias)
             add_node("Gemm", [current, w_name, b_name], [out], new_name("Gemm"), transB=1)
+        elif op_type == "FillMissing":  # missing_values=np.nan: NaN -> the fill value
+            values, missing = new_name("fill_values"), new_name("missing")
+            add_tensor(values, layer.values.detach().cpu().numpy().astype(np.float32))
+            add_node("IsNaN", [current], [missing], new_name("IsNaN"))
+            add_node("Where", [missing, values, current], [out], new_name("Where"))
         else:
             add_node(op_type, [current], [out], new_name(op_type))
         current = out

@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks on every public estimator."""
 
+import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skautoenc import (
@@ -29,6 +30,11 @@ ESTIMATORS = [
     SparseAutoEncoder(
         n_components=2, activation="logistic", pretraining="rbm", **TINY_PRETRAINING
     ),
+    # missing values accepted (tagged allow_nan): the same contract holds
+    AutoEncoder(n_components=2, missing_values=np.nan, **TINY),
+    DenoisingAutoEncoder(n_components=2, noise="masking", missing_values=np.nan, **TINY),
+    SparseAutoEncoder(n_components=2, missing_values=np.nan, early_stopping=True, **TINY),
+    VariationalAutoEncoder(n_components=2, missing_values=np.nan, **TINY),
 ]
 
 

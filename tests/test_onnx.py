@@ -68,6 +68,20 @@ def test_transform_exports_alone(estimator_class, dtype, digits):
     assert_allclose(codes, est.transform(X_test), atol=ATOL)
 
 
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_missing_values_export_as_their_fill(estimator_class, digits):
+    X_train, X_test, _, _ = digits
+    rng = np.random.RandomState(0)
+    X_train, X_test = X_train.copy(), X_test.astype(np.float32)
+    X_train[rng.uniform(size=X_train.shape) < 0.3] = np.nan
+    X_test[rng.uniform(size=X_test.shape) < 0.3] = np.nan
+    est = small(estimator_class, missing_values=np.nan).fit(X_train)
+    model = skl2onnx.to_onnx(est, X_test[:1])
+    assert {"IsNaN", "Where"} <= {node.op_type for node in model.graph.node}
+    (codes,) = run(model, X_test)
+    assert_allclose(codes, est.transform(X_test), atol=ATOL)
+
+
 def test_integer_input_is_cast_to_float32(digits):
     X_train, X_test, _, _ = digits
     raw_train, raw_test = (X_train * 16).astype(np.int64), (X_test * 16).astype(np.int64)
