@@ -1,5 +1,7 @@
 """Checks of the data given to an estimator: finiteness and the float32 range the networks
-compute in, [0, 1] for a Bernoulli objective, memory maps; and the conversion to float32."""
+compute in, [0, 1] for a Bernoulli objective, memory maps; the conversion to float32; and,
+with ``missing_values=np.nan``, the fill values, rows with nothing observed and what
+training refuses."""
 
 import mmap
 
@@ -16,8 +18,10 @@ def value_range(X):
     values that are all NaN is ``(nan, nan)``.
     """
     values = X.data if sp.issparse(X) else X
-    values = values.ravel() if values.size else np.zeros(1)
-    low, high = float(np.fmin.reduce(values)), float(np.fmax.reduce(values))
+    values = values if values.size else np.zeros(1)
+    # reduce over every axis in place: ravel() would copy a non-contiguous array
+    low = float(np.fmin.reduce(values, axis=None))
+    high = float(np.fmax.reduce(values, axis=None))
     if sp.issparse(X) and X.nnz < np.prod(X.shape):
         low, high = np.fmin(low, 0.0), np.fmax(high, 0.0)
     return float(low), float(high)
@@ -65,7 +69,9 @@ def check_float32_range(X, name, estimator=None, allow_nan=False):
     if not values.size:
         return X
     if allow_nan:  # fmax and fmin leave NaN out; all NaN gives NaN, and nothing to refuse
-        magnitude = np.fmax(np.fmax.reduce(values.ravel()), -np.fmin.reduce(values.ravel()))
+        magnitude = np.fmax(
+            np.fmax.reduce(values, axis=None), -np.fmin.reduce(values, axis=None)
+        )
         magnitude = 0.0 if np.isnan(magnitude) else magnitude
     else:
         magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
@@ -148,5 +154,5 @@ def check_missing_values_training(estimator, X, reuse):
     values = X.data if sp.issparse(X) else X
     if sp.issparse(X) and X.nnz < np.prod(X.shape):
         return  # implicit zeros are observed
-    if values.size and np.isnan(np.fmax.reduce(values.ravel())):
+    if values.size and np.isnan(np.fmax.reduce(values, axis=None)):
         raise ValueError("X has no observed entry: every value is missing (NaN).")
