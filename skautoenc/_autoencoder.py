@@ -8,7 +8,7 @@ from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
 from ._modules import HourglassMLP
 from ._pretraining import pretrain_net
-from ._validation import check_missing_values_training, check_unit_interval, in_unit_interval
+from ._validation import check_unit_interval, in_unit_interval
 
 
 def resolve_reconstruction_loss(loss, X, previous=None):
@@ -195,8 +195,11 @@ class AutoEncoder(BaseAutoEncoder):
         self.verbose = verbose
 
     def _check_training_data(self, X, reuse):
-        if self._allows_nan():
-            check_missing_values_training(self, X, reuse)
+        if self._allows_nan() and self.pretraining is not None and not reuse:
+            raise ValueError(  # greedy pretraining reads raw rows
+                f"pretraining={self.pretraining!r} does not take missing values: use "
+                "pretraining=None with missing_values=np.nan, or impute X first."
+            )
         previous = self.loss_ if reuse else None
         self.loss_ = resolve_reconstruction_loss(self.loss, X, previous)
 

@@ -61,6 +61,7 @@ from ._validation import (
     check_float32_range,
     is_memory_mapped,
     observed_means,
+    value_range,
 )
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
@@ -295,6 +296,8 @@ class BaseAutoEncoder(
                     f"leaves no training or no validation sample with n_samples={n_samples}; "
                     "use more samples, another validation_fraction or early_stopping=False."
                 )
+        if self._allows_nan() and np.isnan(value_range(X)[1]):
+            raise ValueError("X has no observed entry: every value is missing (NaN).")
         self._check_training_data(X, reuse)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if reuse:
@@ -534,10 +537,9 @@ class BaseAutoEncoder(
                 else:
                     # a finite sum (one fast pass) rules out NaN and infinity
                     finite = bool(torch.isfinite(rows.sum()))
-                if not finite and not (allow_nan or torch.isfinite(rows).all()):
-                    check_float32_range(X, "X", self)  # raises, naming the problem
-                if not finite and allow_nan:
-                    check_float32_range(X, "X", self, allow_nan=True)
+                if not finite and (allow_nan or not torch.isfinite(rows).all()):
+                    # raises, naming the problem (a sum can overflow on finite values)
+                    check_float32_range(X, "X", self, allow_nan=allow_nan)
                 batch[n_rows:] = 0
                 result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
                 if not np.isfinite(result).all():
@@ -688,5 +690,5 @@ class BaseAutoEncoder(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
-        tags.input_tags.allow_nan = self.missing_values is not None
+        tags.input_tags.allow_nan = self._allows_nan()
         return tags

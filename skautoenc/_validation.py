@@ -1,7 +1,6 @@
 """Checks of the data given to an estimator: finiteness and the float32 range the networks
 compute in, [0, 1] for a Bernoulli objective, memory maps; the conversion to float32; and,
-with ``missing_values=np.nan``, the fill values, rows with nothing observed and what
-training refuses."""
+with ``missing_values=np.nan``, the fill values and rows with nothing observed."""
 
 import mmap
 
@@ -68,11 +67,9 @@ def check_float32_range(X, name, estimator=None, allow_nan=False):
     values = X.data if sp.issparse(X) else X
     if not values.size:
         return X
-    if allow_nan:  # fmax and fmin leave NaN out; all NaN gives NaN, and nothing to refuse
-        magnitude = np.fmax(
-            np.fmax.reduce(values, axis=None), -np.fmin.reduce(values, axis=None)
-        )
-        magnitude = 0.0 if np.isnan(magnitude) else magnitude
+    if allow_nan:  # value_range leaves NaN out; all NaN gives NaN, and nothing to refuse
+        low, high = value_range(X)
+        magnitude = 0.0 if np.isnan(high) else max(high, -low)
     else:
         magnitude = max(values.max(), -values.min())  # no temporary copy, unlike abs()
     if not np.isfinite(magnitude):
@@ -142,17 +139,3 @@ def all_missing_rows(X):
         return np.flatnonzero(nan_counts == X.shape[1])
     return np.flatnonzero(np.isnan(X).all(axis=1))
 
-
-def check_missing_values_training(estimator, X, reuse):
-    """Refuse what training with ``missing_values=np.nan`` cannot do: data with no
-    observed entry at all, and greedy pretraining (which reads raw rows)."""
-    if getattr(estimator, "pretraining", None) is not None and not reuse:
-        raise ValueError(
-            f"pretraining={estimator.pretraining!r} does not take missing values: use "
-            "pretraining=None with missing_values=np.nan, or impute X first."
-        )
-    values = X.data if sp.issparse(X) else X
-    if sp.issparse(X) and X.nnz < np.prod(X.shape):
-        return  # implicit zeros are observed
-    if values.size and np.isnan(np.fmax.reduce(values, axis=None)):
-        raise ValueError("X has no observed entry: every value is missing (NaN).")

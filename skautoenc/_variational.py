@@ -20,7 +20,7 @@ from ._docstrings import fill_doc
 from ._losses import NegativeELBO, gaussian_log_density
 from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP, reparameterise
 from ._net import AutoEncoderNet
-from ._validation import check_missing_values_training, check_unit_interval, in_unit_interval
+from ._validation import check_unit_interval, in_unit_interval
 
 #: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``.
 N_SCORE_SAMPLES = 32
@@ -33,13 +33,13 @@ N_VALIDATION_SAMPLES = 4
 _IMPORTANCE_CHUNK = 64
 
 
-
 def _nanvar(X):
     """Variance of each column of a dense ``X``, NaN (missing values) left out; NaN for
     a column with no value."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         return np.nanvar(X, axis=0)
+
 
 class VariationalNet(AutoEncoderNet):
     """The skorch net of a VAE: the module returns ``(mu, log_var, output)`` and the
@@ -308,8 +308,6 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     # ------------------------------------------------------------------ fitting
     def _check_training_data(self, X, reuse):
-        if self._allows_nan():
-            check_missing_values_training(self, X, reuse)
         if reuse:
             likelihood = self.likelihood_
         elif self.likelihood == "auto":
