@@ -10,27 +10,20 @@ the complete held-out images (squared error summed over pixels, mean over images
 """
 
 import argparse
-import time
-import warnings
 
 import numpy as np
 from _data import format_table, load_dataset, machine, write_json
-from sklearn.exceptions import ConvergenceWarning
+from bench_defaults import timed_fit
+from bench_quality import reconstruction_error
 from sklearn.impute import SimpleImputer
 
 from skautoenc import AutoEncoder
 
 
-def reconstruction_error(model, X):
-    return float(((model.inverse_transform(model.transform(X)) - X) ** 2).sum(axis=1).mean())
-
-
-def timed_fit(model, X):
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X)
-    return model, time.perf_counter() - start
+def fit_and_score(model, X_train, X_test):
+    """Fit ``model``; its held-out error on the complete ``X_test``, and the fit time."""
+    seconds = timed_fit(model, X_train)
+    return reconstruction_error(X_test, model.inverse_transform(model.transform(X_test))), seconds
 
 
 def main(argv=None):
@@ -50,19 +43,20 @@ def main(argv=None):
         return AutoEncoder(n_components=args.n_components, max_iter=args.max_iter,
                            random_state=args.seed, **params)
 
-    complete, seconds = timed_fit(model(), X_train)
+    error, seconds = fit_and_score(model(), X_train, X_test)
     rows = [{"missing": 0.0, "training": "complete images",
-             "held-out error": reconstruction_error(complete, X_test), "fit s": seconds}]
+             "held-out error": error, "fit s": seconds}]
     rng = np.random.RandomState(args.seed + 1)
     for fraction in args.fractions:
         holed = X_train.copy()
         holed[rng.uniform(size=holed.shape) < fraction] = np.nan
-        ours, seconds = timed_fit(model(missing_values=np.nan), holed)
-        rows.append({"missing": fraction, "training": "missing_values=np.nan",
-                     "held-out error": reconstruction_error(ours, X_test), "fit s": seconds})
-        imputed, seconds = timed_fit(model(), SimpleImputer().fit_transform(holed))
-        rows.append({"missing": fraction, "training": "SimpleImputer, then AutoEncoder",
-                     "held-out error": reconstruction_error(imputed, X_test), "fit s": seconds})
+        for training, estimator, X in (
+            ("missing_values=np.nan", model(missing_values=np.nan), holed),
+            ("SimpleImputer, then AutoEncoder", model(), SimpleImputer().fit_transform(holed)),
+        ):
+            error, seconds = fit_and_score(estimator, X, X_test)
+            rows.append({"missing": fraction, "training": training,
+                         "held-out error": error, "fit s": seconds})
     for row in rows:
         row["vs complete"] = row["held-out error"] / rows[0]["held-out error"]
     print(f"data: {name}, train {X_train.shape}, held out {X_test.shape}")

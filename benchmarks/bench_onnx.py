@@ -41,13 +41,10 @@ def session(model):
     return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def weight_bytes(layers):
@@ -75,13 +72,13 @@ def bench(cls, X_train, y_train, X_test, n_components, epochs, repeats, n_single
     single = {"transform": [], "onnxruntime": []}
     rows = [scaled[i : i + 1] for i in range(n_single)]
     for _ in range(repeats):  # alternate, so both see the same machine
-        batch["transform"].append(median_time(lambda: estimator.transform(scaled), 1))
-        batch["onnxruntime"].append(median_time(lambda: encoder.run(None, {name: scaled}), 1))
+        batch["transform"].append(seconds(lambda: estimator.transform(scaled)))
+        batch["onnxruntime"].append(seconds(lambda: encoder.run(None, {name: scaled})))
         single["transform"].append(
-            median_time(lambda: [estimator.transform(r) for r in rows], 1) / n_single
+            seconds(lambda: [estimator.transform(r) for r in rows]) / n_single
         )
         single["onnxruntime"].append(
-            median_time(lambda: [encoder.run(None, {name: r}) for r in rows], 1) / n_single
+            seconds(lambda: [encoder.run(None, {name: r}) for r in rows]) / n_single
         )
     batch = {k: statistics.median(v) for k, v in batch.items()}
     single = {k: statistics.median(v) for k, v in single.items()}

@@ -47,6 +47,11 @@ def markdown_table(rows, columns):
     return "\n".join(lines)
 
 
+def captioned_table(caption, rows, columns):
+    """A sentence saying what was measured, then the table."""
+    return caption + "\n\n" + markdown_table(rows, columns)
+
+
 def machine_line(payload):
     info = payload["machine"]
     cpu = info.get("cpu") or {}
@@ -219,72 +224,60 @@ def features_tables(payload):
         return text
 
     budget = f"`max_iter={epochs}`" if epochs else "each estimator's default training"
-    return "\n\n".join(
+    return captioned_table(
+        f"`bench_features.py`: seeds {', '.join(map(str, seeds))}; {budget}. Bold: above "
+        "PCA at the same code size for every seed.",
+        payload["rows"],
         [
-            f"`bench_features.py`: seeds {', '.join(map(str, seeds))}; {budget}. Bold: above "
-            "PCA at the same code size for every seed.",
-            markdown_table(
-                payload["rows"],
-                [
-                    ("features", "features", "{}"),
-                    ("codes", "code size", "{}"),
-                    ("accuracy (mean ± sd)", accuracy, "{}"),
-                    ("with raw", "accuracy with raw", "{:.4f}"),
-                    ("fit s", "fit s", "{:.1f}"),
-                ],
-            ),
-        ]
+            ("features", "features", "{}"),
+            ("codes", "code size", "{}"),
+            ("accuracy (mean ± sd)", accuracy, "{}"),
+            ("with raw", "accuracy with raw", "{:.4f}"),
+            ("fit s", "fit s", "{:.1f}"),
+        ],
     )
 
 
 def onnx_tables(payload):
     args = payload["args"]
-    return "\n\n".join(
+    return captioned_table(
+        f"`bench_onnx.py`: `Pipeline([MinMaxScaler, estimator({args['n_components']}), "
+        f"LogisticRegression])` exported with skl2onnx and run with onnxruntime "
+        f"{payload['onnxruntime']} on the held-out rows, float32; timings of the "
+        f"estimator alone, median of {args['repeats']} alternating runs, one row at a "
+        f"time over {args['single_rows']} rows for the latency.",
+        payload["rows"],
         [
-            f"`bench_onnx.py`: `Pipeline([MinMaxScaler, estimator({args['n_components']}), "
-            f"LogisticRegression])` exported with skl2onnx and run with onnxruntime "
-            f"{payload['onnxruntime']} on the held-out rows, float32; timings of the "
-            f"estimator alone, median of {args['repeats']} alternating runs, one row at a "
-            f"time over {args['single_rows']} rows for the latency.",
-            markdown_table(
-                payload["rows"],
-                [
-                    ("estimator", "estimator", "{}"),
-                    ("max \\|proba diff\\|", "max |proba diff|", "{:.1e}"),
-                    ("labels equal", "labels equal", lambda v: "yes" if v else "no"),
-                    ("max \\|codes diff\\|", "max |codes diff|", "{:.1e}"),
-                    ("batch: transform ms", lambda r: 1e3 * r["batch transform s"], "{:.1f}"),
-                    ("onnxruntime ms", lambda r: 1e3 * r["batch onnxruntime s"], "{:.1f}"),
-                    ("speed-up", "batch speed-up", RATIO),
-                    ("1 row: transform ms", "1-row transform ms", "{:.2f}"),
-                    ("onnxruntime ms", "1-row onnxruntime ms", "{:.3f}"),
-                    ("encoder file / weights", "encoder file / weights", "{:.3f}"),
-                    ("decoder file / weights", "decoder file / weights", "{:.3f}"),
-                ],
-            ),
-        ]
+            ("estimator", "estimator", "{}"),
+            ("max \\|proba diff\\|", "max |proba diff|", "{:.1e}"),
+            ("labels equal", "labels equal", lambda v: "yes" if v else "no"),
+            ("max \\|codes diff\\|", "max |codes diff|", "{:.1e}"),
+            ("batch: transform ms", lambda r: 1e3 * r["batch transform s"], "{:.1f}"),
+            ("onnxruntime ms", lambda r: 1e3 * r["batch onnxruntime s"], "{:.1f}"),
+            ("speed-up", "batch speed-up", RATIO),
+            ("1 row: transform ms", "1-row transform ms", "{:.2f}"),
+            ("onnxruntime ms", "1-row onnxruntime ms", "{:.3f}"),
+            ("encoder file / weights", "encoder file / weights", "{:.3f}"),
+            ("decoder file / weights", "decoder file / weights", "{:.3f}"),
+        ],
     )
 
 
 def missing_tables(payload):
     args = payload["args"]
-    return "\n\n".join(
+    return captioned_table(
+        f"`bench_missing.py`: `AutoEncoder(n_components={args['n_components']}, "
+        f"max_iter={args['max_iter']})`, seed {args['seed']}, pixels missing completely "
+        "at random in the training images; held-out error on the complete held-out "
+        "images (squared error summed over pixels, mean over images).",
+        payload["rows"],
         [
-            f"`bench_missing.py`: `AutoEncoder(n_components={args['n_components']}, "
-            f"max_iter={args['max_iter']})`, seed {args['seed']}, pixels missing completely "
-            "at random in the training images; held-out error on the complete held-out "
-            "images (squared error summed over pixels, mean over images).",
-            markdown_table(
-                payload["rows"],
-                [
-                    ("missing pixels", "missing", lambda v: f"{v:.0%}"),
-                    ("training", "training", "{}"),
-                    ("held-out error", "held-out error", "{:.2f}"),
-                    ("vs complete", "vs complete", RATIO),
-                    ("fit s", "fit s", "{:.1f}"),
-                ],
-            ),
-        ]
+            ("missing pixels", "missing", lambda v: f"{v:.0%}"),
+            ("training", "training", "{}"),
+            ("held-out error", "held-out error", "{:.2f}"),
+            ("vs complete", "vs complete", RATIO),
+            ("fit s", "fit s", "{:.1f}"),
+        ],
     )
 
 
