@@ -28,6 +28,11 @@ The statistics, for a clean entry ``x`` and its corrupted version ``x~``:
     a fraction ``p`` of the entries is replaced, half of them by ``low`` and half by
     ``high``. ``low`` and ``high`` are per-feature values: 0 and 1 for data in [0, 1],
     otherwise each feature's minimum and maximum on the training data.
+``"missing"`` (:func:`missing_noise`), ``noise_level`` = ``p``
+    With probability ``p``, ``x~`` is missing (NaN); otherwise ``x~ = x``. The network
+    then sees a deleted entry exactly as it sees a missing value of the data (for an
+    estimator with ``missing_values=np.nan``: its feature's fill value), so that what it
+    learns to recover is what it will be asked to fill.
 
 References
 ----------
@@ -39,10 +44,10 @@ P. Vincent et al., "Stacked denoising autoencoders", JMLR 11, 3371-3408, 2010
 
 import torch
 
-NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper")
+NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper", "missing")
 
 #: Noise types whose ``noise_level`` is a fraction of entries (so at most 1).
-FRACTION_NOISE_TYPES = ("masking", "salt_and_pepper")
+FRACTION_NOISE_TYPES = ("masking", "salt_and_pepper", "missing")
 
 
 def gaussian_noise(X, std, low=None, high=None):
@@ -61,6 +66,11 @@ def masking_noise(X, fraction):
     """Set each entry to 0 with probability ``fraction``, independently."""
     keep = torch.rand_like(X) >= fraction
     return X * keep
+
+
+def missing_noise(X, fraction):
+    """Make each entry missing (NaN) with probability ``fraction``, independently."""
+    return X.masked_fill(torch.rand_like(X) < fraction, float("nan"))
 
 
 def salt_and_pepper_noise(X, fraction, low, high):
@@ -82,11 +92,11 @@ class Corruption:
 
     Parameters
     ----------
-    noise : {"gaussian", "masking", "salt_and_pepper"}
+    noise : {"gaussian", "masking", "salt_and_pepper", "missing"}
         The noise type (see the module docstring for its statistics).
     noise_level : float
         Standard deviation for ``"gaussian"``; fraction of corrupted entries for
-        ``"masking"`` and ``"salt_and_pepper"``.
+        ``"masking"``, ``"salt_and_pepper"`` and ``"missing"``.
     low, high : ndarray of shape (n_features,)
         Per-feature pepper and salt values; for ``"gaussian"`` with ``clip=True``,
         the clipping bounds.
@@ -114,6 +124,8 @@ class Corruption:
             return gaussian_noise(X, self.noise_level)
         if self.noise == "masking":
             return masking_noise(X, self.noise_level)
+        if self.noise == "missing":
+            return missing_noise(X, self.noise_level)
         return salt_and_pepper_noise(X, self.noise_level, low, high)
 
     def __repr__(self):

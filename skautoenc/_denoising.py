@@ -55,7 +55,7 @@ class DenoisingAutoEncoder(AutoEncoder):
     ----------
     {n_components}
     {hidden_layer_sizes}
-    noise : {"gaussian", "masking", "salt_and_pepper"}, default="masking"
+    noise : {"gaussian", "masking", "salt_and_pepper", "missing"}, default="masking"
         How the training input is corrupted; each entry is corrupted independently:
 
         - ``"masking"``: with probability ``noise_level``, an entry is set to 0.
@@ -66,10 +66,16 @@ class DenoisingAutoEncoder(AutoEncoder):
         - ``"salt_and_pepper"``: with probability ``noise_level``, an entry is
           replaced by its feature's low or high value (see ``noise_bounds_``), with
           probability 1/2 each.
+        - ``"missing"``: with probability ``noise_level``, an entry is deleted: it
+          becomes a missing value, which the network sees as it sees the missing
+          values of the data (its feature's fill value). Needs
+          ``missing_values=np.nan``. The network learns to fill holes from the
+          observed entries: what :class:`AutoEncoderImputer` is built on.
     noise_level : float, default=0.3
         Amount of corruption: the standard deviation of the noise for
         ``"gaussian"`` (in the units of the data), the expected fraction of
-        corrupted entries, in [0, 1], for ``"masking"`` and ``"salt_and_pepper"``.
+        corrupted entries, in [0, 1], for ``"masking"``, ``"salt_and_pepper"`` and
+        ``"missing"``.
         ``0`` trains a plain autoencoder. Gaussian noise is in the units of the
         data: a level of 0.3 suits data scaled to [0, 1] or standardised.
     clip : bool, default=True
@@ -243,6 +249,11 @@ class DenoisingAutoEncoder(AutoEncoder):
             raise ValueError(
                 f"noise_level is the fraction of corrupted entries for noise={self.noise!r}, "
                 f"so it must lie in [0, 1]; got {self.noise_level}."
+            )
+        if self.noise == "missing" and not self._allows_nan():
+            raise ValueError(
+                "noise='missing' deletes entries, which the network can only take as "
+                "missing values: set missing_values=np.nan."
             )
         super()._check_training_data(X, reuse)
         if reuse:

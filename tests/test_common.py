@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skautoenc import (
     AutoEncoder,
+    AutoEncoderImputer,
     DenoisingAutoEncoder,
     SparseAutoEncoder,
     VariationalAutoEncoder,
@@ -35,6 +36,10 @@ ESTIMATORS = [
     DenoisingAutoEncoder(n_components=2, noise="masking", missing_values=np.nan, **TINY),
     SparseAutoEncoder(n_components=2, missing_values=np.nan, early_stopping=True, **TINY),
     VariationalAutoEncoder(n_components=2, missing_values=np.nan, **TINY),
+    # the imputer, with NaN and with a number as the placeholder
+    AutoEncoderImputer(n_components=2, **TINY),
+    AutoEncoderImputer(n_components=2, add_indicator=True, keep_empty_features=True, **TINY),
+    AutoEncoderImputer(n_components=2, missing_values=-1, early_stopping=True, **TINY),
 ]
 
 
