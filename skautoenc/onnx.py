@@ -1,6 +1,7 @@
 """Export fitted skautoenc estimators to ONNX, alone or inside scikit-learn pipelines.
 
-``import skautoenc.onnx`` registers a converter for each skautoenc estimator with
+``import skautoenc.onnx`` registers a converter for each skautoenc estimator (and for
+:class:`AutoEncoderImputer`, whose graph fills the holes as its ``transform`` does) with
 skl2onnx, so that :func:`skl2onnx.to_onnx` converts a fitted pipeline that holds one,
 with the scikit-learn steps around it (scalers, ``FeatureUnion``, ``ColumnTransformer``,
 classifiers), into one ONNX graph that onnxruntime serves without Python. Nothing else in
@@ -43,6 +44,7 @@ True
 """
 
 import numpy as np
+from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -64,6 +66,7 @@ except ImportError as exc:  # pragma: no cover - the message is the point
 
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
+from ._imputer import AutoEncoderImputer
 from ._modules import FillMissing
 from ._sparse import SparseAutoEncoder
 from ._variational import VariationalAutoEncoder
@@ -199,6 +202,114 @@ def register():
         update_registered_converter(
             cls, f"Skautoenc{cls.__name__}", _shape_calculator, _converter
         )
+
+
+    update_registered_converter(
+        AutoEncoderImputer, "SkautoencAutoEncoderImputer", _imputer_shape_calculator,
+        _imputer_converter,
+    )
+
+
+# ------------------------------------------------------------------ the imputer
+def _imputer_shape_calculator(operator):
+    """Imputed data of shape (N, n_features_out): float64 for float64 input, else float32."""
+    imputer = operator.raw_operator
+    input_type = operator.inputs[0].type
+    if not isinstance(input_type, _INPUT_TYPES):
+        raise TypeError(
+            "AutoEncoderImputer exports for float32, float64 and integer input, "
+            f"not {type(input_type).__name__}."
+        )
+    check_is_fitted(imputer)
+    n_out = len(imputer.get_feature_names_out())
+    out_type = DoubleTensorType if isinstance(input_type, DoubleTensorType) else FloatTensorType
+    operator.outputs[0].type = out_type([input_type.shape[0], n_out])
+
+
+def _imputer_converter(scope, operator, container):
+    """:meth:`AutoEncoderImputer.transform`: the fills computed in float32 as the network
+    computes them, the observed entries passed on in the input's type."""
+    imputer = operator.raw_operator
+    source = operator.inputs[0].full_name
+    target = operator.outputs[0].full_name
+    input_type = operator.inputs[0].type
+    double = isinstance(input_type, DoubleTensorType)
+
+    def new_name(hint):
+        return scope.get_unique_variable_name(f"{operator.full_name}_{hint}")
+
+    def add_array(array, hint, elem=TensorProto.FLOAT):
+        name = new_name(hint)
+        container.add_initializer(name, elem, list(array.shape), array.ravel().tolist())
+        return name
+
+    def add_tensor(name, array):
+        container.add_initializer(name, TensorProto.FLOAT, list(array.shape),
+                                  numpy_helper.from_array(array, name))
+
+    def add_node(op_type, inputs, outputs=None, name=None, **attrs):
+        outputs = outputs or [new_name(op_type.lower())]
+        container.add_node(op_type, inputs, outputs, name=name or new_name(op_type), **attrs)
+        return outputs[0]
+
+    # the data in the output's type: float64 stays float64, the rest becomes float32
+    out_elem = TensorProto.DOUBLE if double else TensorProto.FLOAT
+    data = source
+    if not isinstance(input_type, FloatTensorType | DoubleTensorType):
+        data = add_node("Cast", [source], to=TensorProto.FLOAT)
+    float32 = add_node("Cast", [data], to=TensorProto.FLOAT) if double else data
+    placeholder = imputer.missing_values
+    if is_scalar_nan(placeholder):
+        missing = add_node("IsNaN", [float32])
+    else:
+        value = add_array(np.array([placeholder], dtype=np.float32), "placeholder")
+        missing = add_node("Equal", [float32, value])
+    valid = add_array(np.flatnonzero(imputer._valid_mask).astype(np.int64), "valid",
+                      TensorProto.INT64)
+    observed_data = add_node("Gather", [data, valid], axis=1)
+    missing_valid = add_node("Gather", [missing, valid], axis=1)
+    # the network's input: the valid features, scaled, NaN where missing
+    nan = add_array(np.array([np.nan], dtype=np.float32), "nan")
+    scaled = add_node("Where", [missing_valid, nan, add_node("Gather", [float32, valid], axis=1)])
+    mean = imputer.mean_[imputer._valid_mask].astype(np.float32)
+    scale = imputer.scale_[imputer._valid_mask].astype(np.float32)
+    scaled = add_node("Div", [add_node("Sub", [scaled, add_array(mean, "mean")]),
+                              add_array(scale, "scale")])
+    network = imputer.autoencoder_.net_.module_
+    codes, reconstruction = new_name("codes"), new_name("reconstruction")
+    _emit(network.encoder_layers(), scaled, codes, new_name, add_tensor, add_node,
+          "encoder of AutoEncoderImputer")
+    _emit(network.decoder_layers(), codes, reconstruction, new_name, add_tensor, add_node,
+          "decoder of AutoEncoderImputer")
+    fill = add_node("Add", [add_node("Mul", [reconstruction, add_array(scale, "scale")]),
+                            add_array(mean, "mean")])
+    if double:
+        fill = add_node("Cast", [fill], to=TensorProto.DOUBLE)
+    parts = [add_node("Where", [missing_valid, fill, observed_data])]
+    if imputer.keep_empty_features and not imputer._valid_mask.all():
+        # the features never observed at fit time: 0, in their places
+        empty_idx = np.flatnonzero(~imputer._valid_mask)
+        n_rows = add_node("Gather", [add_node("Shape", [float32]),
+                                     add_array(np.zeros(1, dtype=np.int64), "first",
+                                               TensorProto.INT64)], axis=0)
+        n_empty = add_array(np.array([len(empty_idx)], dtype=np.int64), "n_empty",
+                            TensorProto.INT64)
+        zeros = add_node("ConstantOfShape", [add_node("Concat", [n_rows, n_empty], axis=0)],
+                         value=helper.make_tensor("value", out_elem, [1], [0.0]))
+        together = add_node("Concat", [parts[0], zeros], axis=1)
+        order = np.argsort(np.r_[np.flatnonzero(imputer._valid_mask),
+                                 np.flatnonzero(~imputer._valid_mask)])
+        parts = [add_node("Gather", [together, add_array(order.astype(np.int64), "order",
+                                                         TensorProto.INT64)], axis=1)]
+    if imputer.add_indicator:
+        features = add_array(imputer.indicator_.features_.astype(np.int64), "indicated",
+                             TensorProto.INT64)
+        parts.append(add_node("Cast", [add_node("Gather", [missing, features], axis=1)],
+                              to=out_elem))
+    if len(parts) == 1:
+        add_node("Identity", [parts[0]], [target])
+    else:
+        add_node("Concat", parts, [target], axis=1)
 
 
 register()

@@ -216,3 +216,47 @@ def test_importing_skautoenc_does_not_import_skl2onnx():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+# ------------------------------------------------------------------ the imputer
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"add_indicator": True, "keep_empty_features": True},
+        {"missing_values": -1.0, "add_indicator": True},
+    ],
+)
+def test_imputer_exports_with_equal_fills(params, dtype, digits):
+    from skautoenc import AutoEncoderImputer
+
+    X_train, X_test, y_train, _ = digits
+    rng = np.random.RandomState(0)
+    placeholder = params.get("missing_values", np.nan)
+    X_train, X_test = X_train.copy(), X_test.copy()
+    X_train[rng.uniform(size=X_train.shape) < 0.2] = placeholder
+    X_test[rng.uniform(size=X_test.shape) < 0.3] = placeholder
+    X_train[:, 0] = placeholder  # never observed: dropped, or kept as 0
+    pipe = make_pipeline(
+        small(AutoEncoderImputer, **params), LogisticRegression(max_iter=300)
+    ).fit(X_train, y_train)
+    imputer = pipe[0]
+    alone = skl2onnx.to_onnx(imputer, X_train[:1].astype(dtype))
+    (filled,) = run(alone, X_test.astype(dtype))
+    assert filled.dtype == dtype
+    expected = imputer.transform(X_test.astype(dtype))
+    assert filled.shape == expected.shape
+    assert_allclose(filled, expected, atol=ATOL)
+    # observed entries pass through exactly, also in float64
+    missing = np.isnan(X_test) if np.isnan(placeholder) else X_test == placeholder
+    valid = np.flatnonzero(imputer._valid_mask)
+    columns = valid if params.get("keep_empty_features") else np.arange(len(valid))
+    kept = ~missing[:, valid]
+    assert_array_equal(filled[:, columns][kept], X_test[:, valid][kept].astype(dtype))
+    whole = skl2onnx.to_onnx(
+        pipe, X_train[:1].astype(dtype), options={LogisticRegression: {"zipmap": False}}
+    )
+    labels, probabilities = run(whole, X_test.astype(dtype))
+    assert_allclose(probabilities, pipe.predict_proba(X_test), atol=ATOL)
+    assert_array_equal(labels, pipe.predict(X_test))
