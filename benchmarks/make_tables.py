@@ -1,10 +1,11 @@
 """Write the tables of ``docs/benchmark_results.md`` from the recorded benchmark results.
 
 The JSON files that the benchmarks (``bench_speed.py``, ``bench_quality.py``,
-``bench_features.py``, ``bench_onnx.py``, ``bench_missing.py``) write with ``--out`` are
+``bench_features.py``, ``bench_onnx.py``, ``bench_missing.py``, ``bench_imputation.py``)
+write with ``--out`` are
 kept in ``benchmarks/recorded/`` (committed); this script turns each into a Markdown
 table file in ``docs/benchmark_tables/``, which the docs include (the results page, and
-the user guide's "Missing values"). No figure in those tables is typed by hand.
+the user guide's "Missing values" and "Imputation"). No figure in those tables is typed by hand.
 
     python benchmarks/make_tables.py           # write docs/benchmark_tables/*.md
     python benchmarks/make_tables.py --check   # exit 1 if a table differs from its JSON
@@ -281,8 +282,44 @@ def missing_tables(payload):
     )
 
 
+def imputation_tables(payload):
+    args = payload["args"]
+    images = captioned_table(
+        f"`bench_imputation.py` on {payload['data']}: every imputer fitted on the "
+        f"{payload['n_train']:,} complete training images, then filling held-out images; "
+        "RMSE over the missing entries (pixels in [0, 1]); time: fit plus the transform "
+        "of those held-out images; LogReg accuracy: a LogisticRegression fitted on the "
+        "complete training images, on the imputed held-out images.",
+        payload["rows"],
+        [
+            ("missing pixels", "missing", "{}"),
+            ("imputer", "imputer", "`{}`"),
+            ("RMSE", "RMSE", "{:.4f}"),
+            ("fit + transform s", "fit + transform s", "{:.1f}"),
+            ("LogReg accuracy", "LogReg accuracy", "{:.4f}"),
+        ],
+    )
+    if not payload.get("tables"):
+        return images
+    tables = captioned_table(
+        f"Tables: {args['table_fraction']:.0%} of the entries missing at random in "
+        "training and held-out rows (75/25 split), imputers fitted on the training rows "
+        "with their holes; RMSE over the held-out missing entries, in units of each "
+        f"feature's standard deviation, mean ± std over {args['table_seeds']} seeds.",
+        payload["tables"],
+        [
+            ("data", "data", "{}"),
+            ("imputer", "imputer", "`{}`"),
+            ("RMSE", lambda r: f"{r['RMSE (std units)']:.3f} ± {r['RMSE std']:.3f}", "{}"),
+            ("fit + transform s", "fit + transform s", "{:.2f}"),
+        ],
+    )
+    return images + "\n\n" + tables
+
+
 WRITERS = {
     "missing": missing_tables,
+    "imputation": imputation_tables,
     "speed": speed_tables,
     "quality": quality_tables,
     "features": features_tables,

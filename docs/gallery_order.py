@@ -11,6 +11,7 @@ ORDER = [
     "plot_pipeline_grid_search.py",
     "plot_features_for_classifiers.py",
     "plot_anomaly_detection.py",
+    "plot_imputation.py",
     "plot_onnx_export.py",
 ]
 

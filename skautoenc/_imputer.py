@@ -97,10 +97,10 @@ class AutoEncoderImputer(_BaseImputer):
     autoencoder_ : DenoisingAutoEncoder
         The fitted network, on the features with an observed value, in the scaled
         units (see ``mean_`` and ``scale_``).
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Subtracted from each feature before the network sees it: 0 for data in [0, 1],
         the observed mean otherwise.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (`n_features_in_`,)
         Each feature is divided by it after ``mean_`` is subtracted: 1 for data in
         [0, 1], the observed standard deviation otherwise (1 where it is 0).
     n_iter_ : int

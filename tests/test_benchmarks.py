@@ -21,6 +21,8 @@ TINY_ARGS = {
         "--precision-max-iter", "2",
     ],
     "bench_missing.py": ["--fractions", "0.3", "--max-iter", "1", "--n-components", "2"],
+    "bench_imputation.py": ["--n-train", "300", "--fractions", "0.5", "--table-seeds", "1",
+                            "--max-iter", "2"],
     "bench_onnx.py": [
         "--epochs", "1", "--repeats", "1", "--single-rows", "3", "--n-components", "2",
     ],
@@ -92,7 +94,9 @@ def test_published_tables_are_generated_from_the_recorded_json():
     # writes from benchmarks/recorded/*.json, and changes only with it
     module = make_tables()
     rendered = module.render()
-    assert set(rendered) == {"speed.md", "quality.md", "features.md", "onnx.md", "missing.md"}
+    assert set(rendered) == {
+        "speed.md", "quality.md", "features.md", "onnx.md", "missing.md", "imputation.md"
+    }
     for name, text in rendered.items():
         assert (module.TABLES / name).read_text() == text, f"rerun make_tables.py: {name}"
     assert module.main(["--check"]) == 0
