@@ -92,9 +92,11 @@ device : {"cpu", "cuda", "auto"}, default="cpu"
 mixed_precision : bool or "auto", default=False
     Run the forward pass of training under bfloat16 autocast: its matrix products
     run in bfloat16, while the loss, the weights, the optimiser and all inference
-    stay in float32. It is faster on GPUs with bfloat16 support and on CPUs with
-    bfloat16 matrix instructions (``lscpu`` flags ``avx512_bf16``, ``amx_bf16``),
-    and many times slower on CPUs without them, where torch emulates bfloat16.
+    stay in float32. It can be faster on GPUs with bfloat16 support and on CPUs
+    with bfloat16 matrix instructions (``lscpu`` flags ``avx512_bf16``,
+    ``amx_bf16``), where the products are a large part of a step (wide layers, large
+    batches); with the default network it gained little or nothing on such CPUs.
+    It is many times slower on CPUs without them, where torch emulates bfloat16.
     ``"auto"`` uses it only where the device has them (decided at each fit on the
     machine at hand; ``net_.mixed_precision`` says what it chose). The default keeps
     every CPU on float32, so that the same seed gives the same model on every
