@@ -17,7 +17,7 @@ The rest of the machinery lives next to this file, one concept per module:
 warnings around each call), ``_persistence`` (the net as plain data), ``_pretraining``,
 ``_modules`` (the torch modules), ``_losses`` and ``_docstrings`` (shared docstring
 entries). The public ``skautoenc.onnx`` (the ONNX converters) reads a fitted network
-through its modules' ``encoder_layers`` and ``decoder_layers`` only.
+through its modules' ``encoder_layers``, ``decoder_layers`` and ``refills_missing`` only.
 """
 
 import math
@@ -557,7 +557,7 @@ class BaseAutoEncoder(
 
     def _encode(self, batch):
         """Hook: the codes of a float32 ``batch`` (a tensor on the device), no autograd."""
-        return self._module().encoder(batch)
+        return self._module().encode(batch)
 
     def _reconstruct(self, batch):
         """Hook: the reconstruction of a float32 ``batch``, decoded from its codes."""

@@ -99,8 +99,13 @@ class HourglassMLP(nn.Module):
     ``forward`` returns ``(codes, output)`` where ``output`` is the decoder's
     last pre-activation (logits for a Bernoulli output, the reconstruction
     itself for a linear output). ``output_activation`` maps it to input space. With
-    ``fill_missing``, the encoder starts with a :class:`FillMissing` layer.
+    ``fill_missing``, the encoder starts with a :class:`FillMissing` layer, and a row
+    with missing entries is encoded in two passes (:meth:`encode`).
     """
+
+    #: Whether :meth:`encode` fills a row's missing entries with its own reconstruction
+    #: (``skautoenc.onnx`` writes the same two passes where it is True).
+    refills_missing = False
 
     def __init__(
         self,
@@ -119,11 +124,31 @@ class HourglassMLP(nn.Module):
         )
         if fill_missing:
             self.encoder.insert(0, FillMissing(n_features))
+        self.refills_missing = bool(fill_missing)
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
         self.output_activation = ACTIVATIONS[output_activation]()
 
+    def encode(self, X):
+        """The codes of ``X``.
+
+        With ``fill_missing``, a row with missing (NaN) entries goes through the network
+        twice: the first pass fills them with their features' fill values and
+        reconstructs the row; the second encodes the row with its missing entries
+        replaced by that reconstruction. The input then looks like a complete row, in
+        training as in ``transform``, and a model trained on rows with holes
+        reconstructs complete rows better (the user guide's "Missing values" has the
+        measurements). No gradient flows through the first pass.
+        """
+        if self.refills_missing:
+            missing = torch.isnan(X)
+            if missing.any():
+                with torch.no_grad():
+                    guess = self.decode(self.encoder(X))
+                X = torch.where(missing, guess.to(X.dtype), X)
+        return self.encoder(X)
+
     def forward(self, X):
-        codes = self.encoder(X)
+        codes = self.encode(X)
         return codes, self.decoder(codes)
 
     def decode(self, codes):
@@ -181,6 +206,9 @@ class VariationalMLP(nn.Module):
     and row-independent. With ``fill_missing``, the encoder starts with a
     :class:`FillMissing` layer and the likelihood counts observed features only.
     """
+
+    #: The posterior is encoded in one pass; missing entries keep their fill values.
+    refills_missing = False
 
     def __init__(
         self,

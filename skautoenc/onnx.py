@@ -88,13 +88,16 @@ def _layers(estimator, part):
     return module.encoder_layers() if part == "encoder" else module.decoder_layers()
 
 
-def _emit(layers, source, target, new_name, add_tensor, add_node, what):
+def _emit(layers, source, target, new_name, add_tensor, add_node, what, stored=None):
     """Write ``layers`` as ONNX nodes from the float32 tensor ``source`` to ``target``.
 
     ``new_name(hint)`` gives a fresh variable or node name, ``add_tensor(name, array)``
     stores a float32 initializer and ``add_node(op_type, inputs, outputs, name, **attrs)``
-    adds a node. Raises ``TypeError`` for a layer that has no ONNX form here.
+    adds a node. ``stored`` (a dict, filled as it goes) maps a layer to the names of its
+    stored tensors, so that layers written twice store their weights once. Raises
+    ``TypeError`` for a layer that has no ONNX form here.
     """
+    stored = {} if stored is None else stored
     steps = []
     for layer in layers:
         if isinstance(layer, nn.Linear):
@@ -114,19 +117,24 @@ def _emit(layers, source, target, new_name, add_tensor, add_node, what):
     for k, (op_type, layer) in enumerate(steps):
         out = target if k == len(steps) - 1 else new_name(op_type.lower())
         if op_type == "Gemm":
-            weight = layer.weight.detach().cpu().numpy().astype(np.float32)
-            bias = (
-                np.zeros(layer.out_features, dtype=np.float32)
-                if layer.bias is None
-                else layer.bias.detach().cpu().numpy().astype(np.float32)
-            )
-            w_name, b_name = new_name("weight"), new_name("bias")
-            add_tensor(w_name, weight)
-            add_tensor(b_name, bias)
+            if layer not in stored:
+                weight = layer.weight.detach().cpu().numpy().astype(np.float32)
+                bias = (
+                    np.zeros(layer.out_features, dtype=np.float32)
+                    if layer.bias is None
+                    else layer.bias.detach().cpu().numpy().astype(np.float32)
+                )
+                stored[layer] = new_name("weight"), new_name("bias")
+                add_tensor(stored[layer][0], weight)
+                add_tensor(stored[layer][1], bias)
+            w_name, b_name = stored[layer]
             add_node("Gemm", [current, w_name, b_name], [out], new_name("Gemm"), transB=1)
         elif op_type == "FillMissing":  # missing_values=np.nan: NaN -> the fill value
-            values, missing = new_name("fill_values"), new_name("missing")
-            add_tensor(values, layer.values.detach().cpu().numpy().astype(np.float32))
+            if layer not in stored:
+                stored[layer] = new_name("fill_values")
+                add_tensor(stored[layer],
+                           layer.values.detach().cpu().numpy().astype(np.float32))
+            values, missing = stored[layer], new_name("missing")
             add_node("IsNaN", [current], [missing], new_name("IsNaN"))
             add_node("Where", [missing, values, current], [out], new_name("Where"))
         else:
@@ -134,6 +142,29 @@ def _emit(layers, source, target, new_name, add_tensor, add_node, what):
         current = out
     if not steps:  # no layer at all: the output is the input
         add_node("Identity", [source], [target], new_name("Identity"))
+
+
+def _emit_encoding(module, source, target, new_name, add_tensor, add_node, what):
+    """Write the codes of ``source`` as the module's ``encode`` computes them: the encoder,
+    or, for a module that refills missing entries, encoder and decoder, the
+    reconstruction in place of the NaN entries (``IsNaN``, ``Where``), and the encoder
+    again, on the same stored weights. Returns the layers' stored names."""
+    stored = {}
+    if not module.refills_missing:
+        _emit(module.encoder_layers(), source, target, new_name, add_tensor, add_node,
+              what, stored)
+        return stored
+    first, guess = new_name("first_codes"), new_name("guess")
+    missing, refilled = new_name("missing"), new_name("refilled")
+    _emit(module.encoder_layers(), source, first, new_name, add_tensor, add_node, what,
+          stored)
+    _emit(module.decoder_layers(), first, guess, new_name, add_tensor, add_node, what,
+          stored)
+    add_node("IsNaN", [source], [missing], new_name("IsNaN"))
+    add_node("Where", [missing, guess, source], [refilled], new_name("Where"))
+    _emit(module.encoder_layers(), refilled, target, new_name, add_tensor, add_node, what,
+          stored)
+    return stored
 
 
 # ------------------------------------------------------------------ skl2onnx converter
@@ -187,8 +218,9 @@ def _converter(scope, operator, container):
         source = cast
     double = isinstance(input_type, DoubleTensorType)
     codes = new_name("codes_float32") if double else target
-    _emit(_layers(estimator, "encoder"), source, codes, new_name, add_tensor, add_node,
-          f"encoder of {type(estimator).__name__}")
+    check_is_fitted(estimator)
+    _emit_encoding(estimator.net_.module_, source, codes, new_name, add_tensor, add_node,
+                   f"encoder of {type(estimator).__name__}")
     if double:
         add_node("Cast", [codes], [target], new_name("Cast"), to=TensorProto.DOUBLE)
 
@@ -277,10 +309,10 @@ def _imputer_converter(scope, operator, container):
                               add_array(scale, "scale")])
     network = imputer.autoencoder_.net_.module_
     codes, reconstruction = new_name("codes"), new_name("reconstruction")
-    _emit(network.encoder_layers(), scaled, codes, new_name, add_tensor, add_node,
-          "encoder of AutoEncoderImputer")
+    stored = _emit_encoding(network, scaled, codes, new_name, add_tensor, add_node,
+                            "encoder of AutoEncoderImputer")
     _emit(network.decoder_layers(), codes, reconstruction, new_name, add_tensor, add_node,
-          "decoder of AutoEncoderImputer")
+          "decoder of AutoEncoderImputer", stored)
     fill = add_node("Add", [add_node("Mul", [reconstruction, add_array(scale, "scale")]),
                             add_array(mean, "mean")])
     if double:

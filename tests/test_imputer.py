@@ -106,6 +106,9 @@ def test_reproducible_and_picklable(digit_holes):
     assert_array_equal(first.transform(X_test), second.transform(X_test))
     loaded = pickle.loads(pickle.dumps(first))
     assert_array_equal(loaded.transform(X_test), first.transform(X_test))
+    # the imputer's network encodes in one pass, also once loaded
+    assert not first.autoencoder_.net_.module_.refills_missing
+    assert not loaded.autoencoder_.net_.module_.refills_missing
 
 
 def test_indicator_and_empty_features(digit_holes):

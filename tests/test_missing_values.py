@@ -72,7 +72,7 @@ def test_only_nan_marks_missing_values(holes):
         AutoEncoder(missing_values="NA").fit(np.zeros((10, 3)))
 
 
-def test_the_network_sees_each_missing_entry_as_its_features_observed_mean(holes):
+def test_the_network_fills_each_missing_entry_with_the_mean_then_its_reconstruction(holes):
     X_train, _ = holes
     X_train = X_train.copy()
     X_train[:, 5] = np.nan  # a feature never observed: filled with 0
@@ -82,10 +82,18 @@ def test_the_network_sees_each_missing_entry_as_its_features_observed_mean(holes
     counts = (~np.isnan(X_train)).sum(axis=0)
     expected = np.nansum(X_train, axis=0) / np.maximum(counts, 1)
     assert_allclose(fill.values.numpy(), expected, rtol=1e-6)
-    # a row with holes encodes as the same row with the holes filled by those means
+    # a row with holes encodes as the same row with its holes filled by the
+    # reconstruction of the row with its holes filled by those means
     row = X_train[:3]
     filled = np.where(np.isnan(row), expected, row)
-    assert_allclose(est.transform(row), est.transform(filled), rtol=1e-5, atol=1e-6)
+    refilled = np.where(np.isnan(row), est.inverse_transform(est.transform(filled)), row)
+    assert_allclose(est.transform(row), est.transform(refilled), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(est.transform(row), est.transform(filled), rtol=1e-3)
+    # the VAE encodes in one pass, from the means
+    vae = with_nan(VariationalAutoEncoder).fit(X_train)
+    vae_fill = vae.net_.module_.encoder[0].values.numpy()
+    assert_allclose(vae.transform(row), vae.transform(np.where(np.isnan(row), vae_fill, row)),
+                    rtol=1e-5, atol=1e-6)
     plain = tiny(AutoEncoder).fit(filled)  # without the option: no fill layer
     assert not any(isinstance(layer, FillMissing) for layer in plain.net_.module_.encoder)
 
