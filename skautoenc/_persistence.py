@@ -69,6 +69,9 @@ def net_to_state(net, build_params):
         "module": {k: _to_numpy(v) for k, v in net.module_.state_dict().items()},
         "optimizer": _optimizer_to_numpy(net.optimizer_.state_dict()),
         "history": _to_numpy(list(net.history)),
+        # how a row with holes is encoded (HourglassMLP.encode): one pass in models saved
+        # before the two-pass encoding, which lack the key, and keep encoding as trained
+        "refills_missing": bool(net.module_.refills_missing),
     }
 
 
@@ -102,4 +105,5 @@ def net_from_state(estimator, state):
     )
     net.optimizer_.load_state_dict(_optimizer_from_numpy(state["optimizer"], device))
     net.history = History(state["history"])
+    net.module_.refills_missing = bool(state.get("refills_missing", False))
     return net

@@ -202,3 +202,24 @@ def test_loading_builds_the_net_it_trained_and_keeps_the_users_parameters(
     assert loaded.net_.batch_size == est.net_.batch_size != 7
     assert loaded.net_.lr == est.net_.lr != 0.5
     assert_array_equal(loaded.transform(small_X), codes)
+
+
+def test_a_model_with_missing_values_saved_before_the_two_pass_encoding_keeps_one_pass(
+    small_X,
+):
+    from skautoenc import AutoEncoder
+
+    X = small_X.copy()
+    X[np.random.RandomState(0).uniform(size=X.shape) < 0.3] = np.nan
+    est = tiny(AutoEncoder, missing_values=np.nan).fit(X)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.net_.module_.refills_missing
+    assert_array_equal(loaded.transform(X), est.transform(X))
+    state = est.__getstate__()
+    del state["net_"]["refills_missing"]  # as saved before it existed
+    old = AutoEncoder.__new__(AutoEncoder)
+    old.__setstate__(state)
+    # trained, and so encoding, as the holes filled with the means: one pass
+    assert not old.net_.module_.refills_missing
+    est.net_.module_.refills_missing = False
+    assert_array_equal(old.transform(X), est.transform(X))
