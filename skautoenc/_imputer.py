@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 from ._base import BaseAutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
+from ._validation import in_unit_interval
 
 #: The parameters of the imputer that are those of its :class:`DenoisingAutoEncoder`.
 _NETWORK_PARAMETERS = (
@@ -218,10 +219,14 @@ class AutoEncoderImputer(_BaseImputer):
         )
         return X, _get_mask(X, self.missing_values)
 
-    def _scaled(self, X, mask):
-        """The features observed at fit time, scaled, with NaN where missing."""
-        Z = np.array(X[:, self._valid_mask], dtype=X.dtype)  # a copy
+    def _observed(self, X, mask):
+        """A copy of the features observed at fit time, with NaN where missing."""
+        Z = X[:, self._valid_mask]  # indexing with a mask copies
         Z[mask[:, self._valid_mask]] = np.nan
+        return Z
+
+    def _scale(self, Z):
+        """``Z`` (from :meth:`_observed`) in the network's units, in place."""
         Z -= self.mean_[self._valid_mask]
         Z /= self.scale_[self._valid_mask]
         return Z
@@ -258,19 +263,19 @@ class AutoEncoderImputer(_BaseImputer):
             raise ValueError(
                 "Every entry of X is missing: there is nothing to learn the imputation from."
             )
-        observed = np.where(mask, np.nan, X)[:, valid]
+        Z = self._observed(X, mask)
         mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        if not (np.nanmin(observed) >= 0 and np.nanmax(observed) <= 1):
+        if not in_unit_interval(Z):  # NaN left out
             # features never observed keep 0 and 1: the network does not see them
-            mean[valid] = np.nanmean(observed, axis=0)
-            scale[valid] = np.nanstd(observed, axis=0)
+            mean[valid] = np.nanmean(Z, axis=0)
+            scale[valid] = np.nanstd(Z, axis=0)
             scale[scale == 0] = 1
         self.mean_, self.scale_ = mean.astype(X.dtype), scale.astype(X.dtype)
         params = {name: getattr(self, name) for name in _NETWORK_PARAMETERS}
         autoencoder = _OnePassDenoisingAutoEncoder(
             noise="missing", missing_values=np.nan, **params
         )
-        self.autoencoder_ = autoencoder.fit(self._scaled(X, mask))
+        self.autoencoder_ = autoencoder.fit(self._scale(Z))
         self.n_iter_ = self.autoencoder_.n_iter_
         self._fit_indicator(mask)
 
@@ -294,11 +299,11 @@ class AutoEncoderImputer(_BaseImputer):
         X, mask = self._validate(X, reset=False)
         X_indicator = self._transform_indicator(mask)
         valid = self._valid_mask
-        X_valid = np.array(X[:, valid], dtype=X.dtype)
+        X_valid = X[:, valid]  # a copy
         missing = mask[:, valid]
         rows = np.flatnonzero(missing.any(axis=1))
         if len(rows):
-            Z = self._scaled(X[rows], mask[rows])
+            Z = self._scale(self._observed(X[rows], mask[rows]))
             fill = self.autoencoder_.inverse_transform(self.autoencoder_.transform(Z))
             fill = fill * self.scale_[valid] + self.mean_[valid]
             X_valid[rows] = np.where(missing[rows], fill, X_valid[rows])
