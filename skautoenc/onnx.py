@@ -195,12 +195,13 @@ def _shape_calculator(operator):
     operator.outputs[0].type = out_type([shape[0], estimator.n_components])
 
 
-def _converter(scope, operator, container):
-    """The encoder of the fitted estimator, as :meth:`transform` runs it, in float32."""
-    estimator = operator.raw_operator
-    source = operator.inputs[0].full_name
-    target = operator.outputs[0].full_name
-    input_type = operator.inputs[0].type
+def _writers(scope, operator, container):
+    """What a converter writes its graph with, into skl2onnx's ``container``:
+    ``new_name(hint)``, a fresh name; ``add_tensor(name, array)``, a float32 initializer;
+    ``add_array(array, hint, elem)``, an initializer of type ``elem`` under a fresh name,
+    which it returns; ``add_node(op_type, inputs, outputs=None, name=None, **attrs)``, a
+    node (fresh output and node names where not given), which returns its first output.
+    """
 
     def new_name(hint):
         return scope.get_unique_variable_name(f"{operator.full_name}_{hint}")
@@ -209,8 +210,26 @@ def _converter(scope, operator, container):
         container.add_initializer(name, TensorProto.FLOAT, list(array.shape),
                                   numpy_helper.from_array(array, name))
 
-    def add_node(op_type, inputs, outputs, name, **attrs):
-        container.add_node(op_type, inputs, outputs, name=name, **attrs)
+    def add_array(array, hint, elem=TensorProto.FLOAT):
+        name = new_name(hint)
+        container.add_initializer(name, elem, list(array.shape), array.ravel().tolist())
+        return name
+
+    def add_node(op_type, inputs, outputs=None, name=None, **attrs):
+        outputs = outputs or [new_name(op_type.lower())]
+        container.add_node(op_type, inputs, outputs, name=name or new_name(op_type), **attrs)
+        return outputs[0]
+
+    return new_name, add_tensor, add_array, add_node
+
+
+def _converter(scope, operator, container):
+    """The encoder of the fitted estimator, as :meth:`transform` runs it, in float32."""
+    estimator = operator.raw_operator
+    source = operator.inputs[0].full_name
+    target = operator.outputs[0].full_name
+    input_type = operator.inputs[0].type
+    new_name, add_tensor, _, add_node = _writers(scope, operator, container)
 
     if not isinstance(input_type, FloatTensorType):
         cast = new_name("input_float32")
@@ -266,23 +285,7 @@ def _imputer_converter(scope, operator, container):
     target = operator.outputs[0].full_name
     input_type = operator.inputs[0].type
     double = isinstance(input_type, DoubleTensorType)
-
-    def new_name(hint):
-        return scope.get_unique_variable_name(f"{operator.full_name}_{hint}")
-
-    def add_array(array, hint, elem=TensorProto.FLOAT):
-        name = new_name(hint)
-        container.add_initializer(name, elem, list(array.shape), array.ravel().tolist())
-        return name
-
-    def add_tensor(name, array):
-        container.add_initializer(name, TensorProto.FLOAT, list(array.shape),
-                                  numpy_helper.from_array(array, name))
-
-    def add_node(op_type, inputs, outputs=None, name=None, **attrs):
-        outputs = outputs or [new_name(op_type.lower())]
-        container.add_node(op_type, inputs, outputs, name=name or new_name(op_type), **attrs)
-        return outputs[0]
+    new_name, add_tensor, add_array, add_node = _writers(scope, operator, container)
 
     # the data in the output's type: float64 stays float64, the rest becomes float32
     out_elem = TensorProto.DOUBLE if double else TensorProto.FLOAT
@@ -303,29 +306,27 @@ def _imputer_converter(scope, operator, container):
     # the network's input: the valid features, scaled, NaN where missing
     nan = add_array(np.array([np.nan], dtype=np.float32), "nan")
     scaled = add_node("Where", [missing_valid, nan, add_node("Gather", [float32, valid], axis=1)])
-    mean = imputer.mean_[imputer._valid_mask].astype(np.float32)
-    scale = imputer.scale_[imputer._valid_mask].astype(np.float32)
-    scaled = add_node("Div", [add_node("Sub", [scaled, add_array(mean, "mean")]),
-                              add_array(scale, "scale")])
+    # stored once, used to scale the input and to put the fills back in the data's units
+    mean = add_array(imputer.mean_[imputer._valid_mask].astype(np.float32), "mean")
+    scale = add_array(imputer.scale_[imputer._valid_mask].astype(np.float32), "scale")
+    scaled = add_node("Div", [add_node("Sub", [scaled, mean]), scale])
     network = imputer.autoencoder_.net_.module_
     codes, reconstruction = new_name("codes"), new_name("reconstruction")
     stored = _emit_encoding(network, scaled, codes, new_name, add_tensor, add_node,
                             "encoder of AutoEncoderImputer")
     _emit(network.decoder_layers(), codes, reconstruction, new_name, add_tensor, add_node,
           "decoder of AutoEncoderImputer", stored)
-    fill = add_node("Add", [add_node("Mul", [reconstruction, add_array(scale, "scale")]),
-                            add_array(mean, "mean")])
+    fill = add_node("Add", [add_node("Mul", [reconstruction, scale]), mean])
     if double:
         fill = add_node("Cast", [fill], to=TensorProto.DOUBLE)
     parts = [add_node("Where", [missing_valid, fill, observed_data])]
     if imputer.keep_empty_features and not imputer._valid_mask.all():
         # the features never observed at fit time: 0, in their places
-        empty_idx = np.flatnonzero(~imputer._valid_mask)
         n_rows = add_node("Gather", [add_node("Shape", [float32]),
                                      add_array(np.zeros(1, dtype=np.int64), "first",
                                                TensorProto.INT64)], axis=0)
-        n_empty = add_array(np.array([len(empty_idx)], dtype=np.int64), "n_empty",
-                            TensorProto.INT64)
+        n_empty = add_array(np.array([(~imputer._valid_mask).sum()], dtype=np.int64),
+                            "n_empty", TensorProto.INT64)
         zeros = add_node("ConstantOfShape", [add_node("Concat", [n_rows, n_empty], axis=0)],
                          value=helper.make_tensor("value", out_elem, [1], [0.0]))
         together = add_node("Concat", [parts[0], zeros], axis=1)
