@@ -9,6 +9,8 @@ With ``--precision``, bfloat16 against float32 as well: the same loops under bfl
 autocast (``mixed_precision=True``) with the held-out loss each reaches, and a default
 ``AutoEncoder(32)`` fit in float32 against ``mixed_precision="auto"``. Only where the CPU
 has bfloat16 matrix instructions: elsewhere torch emulates them, many times slower.
+Then where a step of the plain loop goes (forward, loss, backward, optimiser), and the
+products' share of it: the most that faster products alone can gain.
 
     python benchmarks/bench_speed.py --data ../shared/data/mnist --out results/speed.json
 """
@@ -219,9 +221,7 @@ def bench_precision(X, X_test, epochs, repeats, default_max_iter=None):
     for _ in range(2):
         for name, setting in defaults.items():
             budget = {} if default_max_iter is None else {"max_iter": default_max_iter}
-            ae = AutoEncoder(
-                n_components=CODE, random_state=0, mixed_precision=setting, **budget
-            )
+            ae = AutoEncoder(n_components=CODE, random_state=0, mixed_precision=setting, **budget)
             seconds, _ = timed(ae.fit, X)
             default_times[name].append(seconds)
             default_rows[name] = {
@@ -237,6 +237,84 @@ def bench_precision(X, X_test, epochs, repeats, default_max_iter=None):
         row["median s"] = statistics.median(default_times[name])
         row["speed-up"] = float32_time / row["median s"]
     return rows, list(default_rows.values())
+
+
+def _product_seconds(dtype, repeats=200):
+    """Seconds of the matrix products of one training step of the reference network at
+    batch ``BATCH`` (forward; the weights' and the inputs' gradients in backward), each
+    product timed alone in ``dtype``."""
+    sizes = [(784, HIDDEN), (HIDDEN, CODE), (CODE, HIDDEN), (HIDDEN, 784)]
+    total = 0.0
+    for i, (n_in, n_out) in enumerate(sizes):
+        x = torch.rand(BATCH, n_in, dtype=dtype)
+        w = torch.rand(n_out, n_in, dtype=dtype)
+        g = torch.rand(BATCH, n_out, dtype=dtype)
+        products = [(x, w.t()), (g.t(), x)]  # the output; the weights' gradient
+        if i > 0:  # the inputs' gradient; the first layer needs none
+            products.append((g, w))
+        for a, b in products:
+            for _ in range(10):
+                a @ b
+            start = time.perf_counter()
+            for _ in range(repeats):
+                a @ b
+            total += (time.perf_counter() - start) / repeats
+    return total
+
+
+def step_phases(X, steps=200, repeats=3):
+    """Where a step of the plain loop goes, in float32 and under bfloat16 autocast: the
+    forward pass, the loss, the backward pass and the optimiser step, in milliseconds,
+    timed step by step in alternation; then the products' share of the float32 step and
+    the most that faster products alone can give (Amdahl's bound)."""
+    X_t = torch.tensor(X[: steps * BATCH], dtype=torch.float32)
+    n_steps = len(X_t) // BATCH
+    warm_up = min(10, n_steps // 2)  # steps left out of the timing
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    phases = {False: [], True: []}
+    for _ in range(repeats):
+        for bfloat16 in phases:
+            torch.manual_seed(0)
+            encoder, decoder = torch_autoencoder(X.shape[1])
+            params = [*encoder.parameters(), *decoder.parameters()]
+            optimizer = torch.optim.Adam(params, lr=LR, fused=True)
+            totals = np.zeros(4)
+            for i, start in enumerate(range(0, n_steps * BATCH, BATCH)):
+                t0 = time.perf_counter()
+                batch = X_t[start : start + BATCH]
+                optimizer.zero_grad()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+                    logits = decoder(encoder(batch))
+                t1 = time.perf_counter()
+                loss = loss_fn(logits.float(), batch).sum(dim=1).mean()
+                t2 = time.perf_counter()
+                loss.backward()
+                t3 = time.perf_counter()
+                optimizer.step()
+                if i >= warm_up:
+                    totals += [t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3]
+            phases[bfloat16].append(totals * 1e3 / (n_steps - warm_up))
+    rows = []
+    for bfloat16, values in phases.items():
+        ms = np.median(values, axis=0)
+        rows.append(
+            {
+                "plain loop step": "bfloat16 autocast" if bfloat16 else "float32",
+                **dict(zip(["forward ms", "loss ms", "backward ms", "optimiser ms"], ms.tolist())),
+                "step ms": float(ms.sum()),
+            }
+        )
+    products = {dtype: _product_seconds(dtype) * 1e3 for dtype in (torch.float32, torch.bfloat16)}
+    share = float(products[torch.float32] / rows[0]["step ms"])
+    speedup = products[torch.float32] / products[torch.bfloat16]
+    summary = {
+        "float32 products ms": products[torch.float32],
+        "bfloat16 products ms": products[torch.bfloat16],
+        "products' share of the float32 step": share,
+        "products' speed-up": speedup,
+        "bound on the step's speed-up": 1 / ((1 - share) + share / speedup),
+    }
+    return rows, summary
 
 
 def plain_encode(encoder, X):
@@ -325,8 +403,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-train", type=int, default=8000)
-    parser.add_argument("--precision", action="store_true",
-                        help="also bfloat16 against float32 (CPUs with bfloat16 units only)")
+    parser.add_argument(
+        "--precision",
+        action="store_true",
+        help="also bfloat16 against float32 (CPUs with bfloat16 units only)",
+    )
     parser.add_argument("--precision-max-iter", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--memory-probe", choices=["fit", "transform"], help=argparse.SUPPRESS)
@@ -337,7 +418,7 @@ def main(argv=None):
 
     X, X_test, _, _, name = load_dataset(args.data, n_train=args.n_train)
     print(f"data: {name}, X {X.shape}; epochs {args.epochs}; repeats {args.repeats}")
-    precision_rows = default_precision_rows = None
+    precision_rows = default_precision_rows = phase_rows = phase_summary = None
     if args.precision:
         if not fast_bfloat16("cpu"):
             print("--precision: this CPU has no bfloat16 matrix instructions; skipped")
@@ -347,6 +428,9 @@ def main(argv=None):
             )
             print(format_table(precision_rows), end="\n\n")
             print(format_table(default_precision_rows), end="\n\n")
+            phase_rows, phase_summary = step_phases(X)
+            print(format_table(phase_rows))
+            print(", ".join(f"{k}: {v:.3g}" for k, v in phase_summary.items()), end="\n\n")
     transform_rows = bench_transform(X, args.repeats)  # first: pyod runs last in bench_fit
     fit_rows = bench_fit(X, args.epochs, args.repeats)
     print(format_table(fit_rows), end="\n\n")
@@ -365,6 +449,8 @@ def main(argv=None):
             "memory": memory_rows,
             "precision": precision_rows,
             "precision_defaults": default_precision_rows,
+            "step_phases": phase_rows,
+            "step_products": phase_summary,
         },
     )
 
