@@ -32,7 +32,9 @@ The statistics, for a clean entry ``x`` and its corrupted version ``x~``:
     With probability ``p``, ``x~`` is missing (NaN); otherwise ``x~ = x``. The network
     then sees a deleted entry exactly as it sees a missing value of the data (for an
     estimator with ``missing_values=np.nan``: its feature's fill value), so that what it
-    learns to recover is what it will be asked to fill.
+    learns to recover is what it will be asked to fill. With deletion groups (the
+    imputer's ``correlated_deletion``), a fraction of the rows instead loses a group of
+    correlated features (:func:`group_missing_noise`).
 
 References
 ----------
@@ -42,7 +44,9 @@ P. Vincent et al., "Stacked denoising autoencoders", JMLR 11, 3371-3408, 2010
 (section 4.2 for the three noise types).
 """
 
+import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper", "missing")
 
@@ -71,6 +75,79 @@ def masking_noise(X, fraction):
 def missing_noise(X, fraction):
     """Make each entry missing (NaN) with probability ``fraction``, independently."""
     return X.masked_fill(torch.rand_like(X) < fraction, float("nan"))
+
+
+#: :func:`correlated_groups` estimates the correlations from at most this many rows ...
+MAX_CORRELATION_ROWS = 10_000
+#: ... and keeps at most this many features per group.
+MAX_GROUP_SIZE = 1024
+
+
+def correlated_groups(X, fraction, random_state=None):
+    """For each feature, the features most correlated with it: the deletion groups.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training data, NaN where missing. Correlations are computed over the rows where
+        both features are observed (from at most :data:`MAX_CORRELATION_ROWS` rows,
+        drawn with ``random_state``).
+    fraction : float
+        Features per group, as a fraction of the features that vary (at least 1, at
+        most :data:`MAX_GROUP_SIZE`).
+    random_state : int, RandomState instance or None
+        Draws the rows, where there are more than :data:`MAX_CORRELATION_ROWS`.
+
+    Returns
+    -------
+    groups : ndarray of shape (n_features, n_group)
+        Row ``j``: feature ``j`` first, then the others by decreasing correlation with
+        it; features that do not vary come last.
+    seeds : ndarray of int
+        The features that vary, from which groups are drawn; empty if none does.
+    """
+    if len(X) > MAX_CORRELATION_ROWS:
+        rows = check_random_state(random_state).choice(len(X), MAX_CORRELATION_ROWS, False)
+        X = X[np.sort(rows)]
+    observed = ~np.isnan(X)
+    weights = observed.astype(np.float64)
+    counts = np.maximum(weights.sum(axis=0), 1)
+    Z = np.where(observed, X, 0.0)
+    Z = np.where(observed, Z - Z.sum(axis=0) / counts, 0.0)
+    std = np.sqrt((Z**2).sum(axis=0) / counts)
+    varying = std > 0
+    Z[:, varying] /= std[varying]
+    seeds = np.flatnonzero(varying)
+    n_features = X.shape[1]
+    size = int(max(1, min(round(fraction * len(seeds)), MAX_GROUP_SIZE)))
+    groups = np.empty((n_features, size), dtype=np.int64)
+    for start in range(0, n_features, 256):
+        stop = min(start + 256, n_features)
+        corr = (Z[:, start:stop].T @ Z) / np.maximum(weights[:, start:stop].T @ weights, 1)
+        corr[:, ~varying] = -np.inf
+        corr[np.arange(stop - start), np.arange(start, stop)] = np.inf  # itself first
+        top = np.argpartition(-corr, size - 1, axis=1)[:, :size]
+        order = np.argsort(-np.take_along_axis(corr, top, axis=1), axis=1, kind="stable")
+        groups[start:stop] = np.take_along_axis(top, order, axis=1)
+    return groups, seeds
+
+
+def group_missing_noise(X, fraction, groups, seeds, group_rows):
+    """:func:`missing_noise`, except that each row, with probability ``group_rows``,
+    instead loses a group of correlated features: a feature drawn from ``seeds`` and the
+    first ``k`` features of its row of ``groups``, ``k`` uniform in 1 to ``groups.shape[1]``
+    (see :func:`correlated_groups`)."""
+    missing = torch.rand_like(X) < fraction
+    in_group = torch.rand(len(X), device=X.device) < group_rows
+    n_rows = int(in_group.sum())
+    if n_rows and len(seeds):
+        size = groups.shape[1]
+        first = seeds[torch.randint(len(seeds), (n_rows,), device=X.device)]
+        k = torch.randint(1, size + 1, (n_rows, 1), device=X.device)
+        chosen = torch.arange(size, device=X.device) < k
+        group_mask = torch.zeros((n_rows, X.shape[1]), dtype=torch.bool, device=X.device)
+        missing[in_group] = group_mask.scatter_(1, groups[first], chosen)
+    return X.masked_fill(missing, float("nan"))
 
 
 def salt_and_pepper_noise(X, fraction, low, high):
@@ -102,9 +179,17 @@ class Corruption:
         the clipping bounds.
     clip : bool
         Whether gaussian-corrupted input is clipped to ``[low, high]``.
+    groups, seeds : ndarray of int or None
+        For ``"missing"``: deletion groups and the features they are drawn from, from
+        :func:`correlated_groups`.
+    group_rows : float
+        For ``"missing"`` with ``groups``: the fraction of rows that lose a group
+        instead of scattered entries (:func:`group_missing_noise`).
     """
 
-    def __init__(self, noise, noise_level, low, high, clip=False):
+    def __init__(
+        self, noise, noise_level, low, high, clip=False, groups=None, seeds=None, group_rows=0.0
+    ):
         if noise not in NOISE_TYPES:
             raise ValueError(f"noise must be one of {NOISE_TYPES}, got {noise!r}.")
         self.noise = noise
@@ -112,6 +197,9 @@ class Corruption:
         self.low = torch.as_tensor(low, dtype=torch.float32)
         self.high = torch.as_tensor(high, dtype=torch.float32)
         self.clip = bool(clip)
+        self.group_rows = float(group_rows) if groups is not None else 0.0
+        self.groups = None if groups is None else torch.as_tensor(groups, dtype=torch.long)
+        self.seeds = None if seeds is None else torch.as_tensor(seeds, dtype=torch.long)
 
     def __call__(self, X):
         if self.noise_level == 0:
@@ -124,6 +212,14 @@ class Corruption:
             return gaussian_noise(X, self.noise_level)
         if self.noise == "masking":
             return masking_noise(X, self.noise_level)
+        if self.noise == "missing" and self.group_rows > 0:
+            return group_missing_noise(
+                X,
+                self.noise_level,
+                self.groups.to(X.device),
+                self.seeds.to(X.device),
+                self.group_rows,
+            )
         if self.noise == "missing":
             return missing_noise(X, self.noise_level)
         return salt_and_pepper_noise(X, self.noise_level, low, high)
@@ -131,5 +227,7 @@ class Corruption:
     def __repr__(self):
         return (
             f"{type(self).__name__}(noise={self.noise!r}, noise_level={self.noise_level}, "
-            f"clip={self.clip})"
+            f"clip={self.clip}"
+            + (f", group_rows={self.group_rows}" if self.group_rows else "")
+            + ")"
         )

@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skautoenc import AutoEncoderImputer, DenoisingAutoEncoder
-from skautoenc._corruption import Corruption
+from skautoenc._corruption import Corruption, correlated_groups, group_missing_noise
 
 SMALL = dict(n_components=8, hidden_layer_sizes=(32,), max_iter=5, random_state=0)
 #: enough training to learn something on a thousand rows, in a few seconds
@@ -209,3 +209,71 @@ def test_missing_noise_needs_missing_values(digits):
         n_components=4, noise="missing", missing_values=np.nan, max_iter=2, random_state=0
     ).fit(X_train)
     assert np.isfinite(dae.loss_curve_).all()
+
+
+# ------------------------------------------------- deletion of correlated groups
+def blocks_of_correlated_features(n_samples=500, n_blocks=3, width=4, seed=0):
+    """``n_blocks`` latent factors, each copied with noise into ``width`` adjacent
+    features, then one constant feature."""
+    rng = np.random.RandomState(seed)
+    factors = rng.normal(size=(n_samples, n_blocks))
+    X = np.repeat(factors, width, axis=1) + 0.1 * rng.normal(size=(n_samples, n_blocks * width))
+    return np.hstack([X, np.ones((n_samples, 1))])
+
+
+def test_correlated_groups_put_a_feature_with_its_block():
+    X = blocks_of_correlated_features()
+    X[np.random.RandomState(1).uniform(size=X.shape) < 0.2] = np.nan  # NaN left out
+    groups, seeds = correlated_groups(X, fraction=4 / 12)
+    assert groups.shape == (13, 4)
+    assert_array_equal(seeds, np.arange(12))  # the constant feature is never a seed
+    for j in range(12):
+        assert groups[j, 0] == j  # itself first
+        assert set(groups[j]) == set(range(j // 4 * 4, j // 4 * 4 + 4))
+    # a group holds at most the features that vary: never the constant one
+    groups, _ = correlated_groups(X, fraction=1.0)
+    assert groups.shape == (13, 12) and not (groups[:12] == 12).any()
+
+
+def test_group_missing_noise_deletes_a_leading_part_of_a_group():
+    X = torch.as_tensor(blocks_of_correlated_features(), dtype=torch.float32)
+    groups, seeds = correlated_groups(X.numpy(), fraction=0.5)
+    torch.manual_seed(0)
+    noisy = group_missing_noise(X, 0.3, torch.as_tensor(groups), torch.as_tensor(seeds), 1.0)
+    deleted = torch.isnan(noisy).numpy()
+    sizes = deleted.sum(axis=1)
+    assert sizes.min() >= 1 and sizes.max() <= groups.shape[1]
+    for row, size in zip(deleted, sizes):  # some feature's group, cut after `size`
+        assert any(set(np.flatnonzero(row)) == set(g[:size]) for g in groups[seeds])
+    assert torch.equal(noisy[~torch.isnan(noisy)], X[~torch.isnan(noisy)])
+    # no group rows: scattered deletion, the very draws of the plain "missing" noise
+    torch.manual_seed(0)
+    plain = Corruption("missing", 0.3, low=np.zeros(13), high=np.ones(13))(X)
+    torch.manual_seed(0)
+    none = Corruption(
+        "missing", 0.3, np.zeros(13), np.ones(13), groups=groups, seeds=seeds, group_rows=0.0
+    )(X)
+    assert torch.equal(torch.isnan(plain), torch.isnan(none))
+
+
+def test_correlated_deletion_setting(digit_holes):
+    _, _, X_train, X_test = digit_holes
+    on = AutoEncoderImputer(**SMALL).fit(X_train)  # the default: 0.5
+    corruption = on.autoencoder_.net_.corruption
+    assert corruption.group_rows == 0.5
+    assert on.autoencoder_.deletion_groups_.shape[0] == X_train.shape[1]
+    off = AutoEncoderImputer(correlated_deletion=0, **SMALL).fit(X_train)
+    assert off.autoencoder_.net_.corruption.group_rows == 0
+    assert not hasattr(off.autoencoder_, "deletion_groups_")
+    assert not np.array_equal(on.transform(X_test), off.transform(X_test))
+    with pytest.raises(ValueError, match="correlated_deletion"):
+        AutoEncoderImputer(correlated_deletion=1.5).fit(X_train)
+
+
+def test_values_outside_the_unit_interval_are_warned_of_in_the_imputers_words(digit_holes):
+    _, _, X_train, X_test = digit_holes
+    imputer = AutoEncoderImputer(**SMALL).fit(X_train)
+    with pytest.warns(UserWarning, match="this AutoEncoderImputer was fitted") as record:
+        imputer.transform(X_test * 16)
+    assert not any("_OnePass" in str(w.message) for w in record)
+    assert record[0].filename == __file__  # pointed at the user's call
