@@ -9,8 +9,9 @@ complete training images classifies each imputer's fill of the held-out images w
 most missing pixels, which is what ``Pipeline([imputer, LogisticRegression()])`` fitted
 on those training images does. A classifier fitted on complete images can read some
 fills better than the complete images themselves, so the pipelines are also fitted on
-training images with the same fraction of holes (``--no-pipelines`` leaves this out: the
-nearest neighbours' fill of every training image takes minutes).
+training images with the same fraction of holes (``--no-pipelines`` leaves this out:
+on MNIST, the nearest neighbours' fill of every training image takes about 9 minutes
+and ``IterativeImputer``'s about 22).
 
 Tables (``load_diabetes``, ``load_breast_cancer``): a fraction ``--table-fraction`` of the
 entries missing completely at random in training and held-out rows alike (a 75/25
