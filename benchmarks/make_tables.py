@@ -289,7 +289,12 @@ def imputation_tables(payload):
         f"{payload['n_train']:,} complete training images, then filling held-out images; "
         "RMSE over the missing entries (pixels in [0, 1]); time: fit plus the transform "
         "of those held-out images; LogReg accuracy: a LogisticRegression fitted on the "
-        "complete training images, on the imputed held-out images.",
+        "complete training images, on the imputed held-out images"
+        + (
+            f" (on the complete held-out images: {complete:.4f})."
+            if (complete := payload.get("complete images' LogReg accuracy")) is not None
+            else "."
+        ),
         payload["rows"],
         [
             ("missing pixels", "missing", "{}"),
