@@ -102,7 +102,8 @@ def correlated_groups(X, fraction, random_state=None):
     -------
     groups : ndarray of shape (n_features, n_group)
         Row ``j``: feature ``j`` first, then the others by decreasing correlation with
-        it; features that do not vary come last.
+        it. Features that do not vary are in no group but their own: ``n_group`` is at
+        most the number of features that vary.
     seeds : ndarray of int
         The features that vary, from which groups are drawn; empty if none does.
     """
