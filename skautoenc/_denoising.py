@@ -279,7 +279,13 @@ class DenoisingAutoEncoder(AutoEncoder):
             low=self.noise_bounds_[0],
             high=self.noise_bounds_[1],
             clip=self.clip and self.noise == "gaussian" and unit_interval,
+            **self._deletion_groups(),
         )
         return {**super()._net_params(), "corruption": corruption}
+
+    def _deletion_groups(self):
+        """Keyword arguments of :class:`Corruption` for deleting groups of features with
+        ``noise="missing"`` (a hook: the imputer's network sets them); none here."""
+        return {}
 
     _net_class = _DenoisingNet

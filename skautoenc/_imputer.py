@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import BaseAutoEncoder
-from ._corruption import Corruption, correlated_groups
+from ._corruption import correlated_groups
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
 from ._runtime import warn_at_caller
@@ -81,20 +81,14 @@ class _OnePassDenoisingAutoEncoder(DenoisingAutoEncoder):
             X, self.noise_level, self.random_state
         )
 
-    def _net_params(self):
-        params = super()._net_params()
-        if self.correlated_deletion:
-            corruption = params["corruption"]
-            params["corruption"] = Corruption(
-                corruption.noise,
-                corruption.noise_level,
-                corruption.low,
-                corruption.high,
-                groups=self.deletion_groups_,
-                seeds=self.deletion_seeds_,
-                group_rows=self.correlated_deletion,
-            )
-        return params
+    def _deletion_groups(self):
+        if not self.correlated_deletion:
+            return {}
+        return {
+            "groups": self.deletion_groups_,
+            "seeds": self.deletion_seeds_,
+            "group_rows": self.correlated_deletion,
+        }
 
 
 @fill_doc
