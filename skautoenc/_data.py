@@ -40,7 +40,7 @@ class RowDataset(torch.utils.data.Dataset):
         batch = self.X[index]
         if sp.issparse(batch):
             batch = batch.toarray()
-        return torch.from_numpy(np.array(batch, dtype=np.float32))
+        return torch.from_numpy(np.array(batch, dtype=np.float32, order="C"))
 
 
 class TensorBatchIterator:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from numpy.testing import assert_array_equal
 
 from skautoenc import AutoEncoder
@@ -148,6 +149,33 @@ def test_memmap_and_sparse_are_not_converted_whole(tmp_path, small_X, monkeypatc
     AutoEncoder(max_iter=1).fit(small_X)
     assert seen == ["ndarray", "csr_matrix", "Tensor"]
 
+
+
+def test_column_major_input_is_batched_from_rows(tmp_path, small_X, monkeypatch):
+    # a column-major X (a DataFrame's values, a column selection) is held row-major:
+    # its minibatches are contiguous rows, gathered at the speed of C-ordered data,
+    # and training is the same as on C-ordered X
+    from skautoenc import _data
+
+    batches = []
+    original = _data.RowDataset.rows
+
+    def spy(self, index):
+        rows = original(self, index)
+        held = self.X.is_contiguous() if torch.is_tensor(self.X) else True  # memmap: read
+        batches.append(held and rows.is_contiguous())
+        return rows
+
+    monkeypatch.setattr(_data.RowDataset, "rows", spy)
+    X_f = np.asfortranarray(small_X)
+    mm = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=small_X.shape,
+                   order="F")
+    mm[:] = small_X
+    a = AutoEncoder(max_iter=2, random_state=0).fit(X_f)
+    AutoEncoder(max_iter=1, random_state=0).fit(mm)
+    assert batches and all(batches)
+    b = AutoEncoder(max_iter=2, random_state=0).fit(small_X)
+    assert_array_equal(a.transform(small_X), b.transform(small_X))
 
 @pytest.mark.parametrize("estimator_class", public_estimators())
 def test_fit_and_transform_hold_no_copy_of_the_data(estimator_class):
