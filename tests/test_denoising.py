@@ -10,8 +10,10 @@ from sklearn.model_selection import train_test_split
 from skautoenc import AutoEncoder, DenoisingAutoEncoder
 from skautoenc._corruption import (
     Corruption,
+    drawn,
     gaussian_noise,
     masking_noise,
+    random_bits,
     salt_and_pepper_noise,
 )
 from skautoenc._denoising import _DenoisingNet
@@ -57,6 +59,34 @@ def test_clipped_gaussian_noise_statistics(x, seeded):
     expected += 1 - norm.cdf(b)
     assert noisy.double().mean().item() == pytest.approx(expected, abs=0.003)
 
+
+
+def test_random_bits_are_uniform_in_every_position(clean, seeded):
+    # four int16 entries share one int64 draw: each of their 16 bits is a fair coin
+    # (torch's random_() without a lower bound leaves an int64's sign bit 0, which
+    # would make every fourth entry non-negative)
+    bits = random_bits(clean)
+    assert bits.shape == clean.shape and bits.dtype == torch.int16
+    lanes = bits.reshape(-1, 4).to(torch.int32) & 0xFFFF
+    for position in range(16):
+        ones = ((lanes >> position) & 1).double().mean(dim=0)
+        assert torch.all((ones - 0.5).abs() < 0.01), (position, ones)
+    assert not torch.equal(random_bits(clean), bits)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 2**-16, 0.3, 0.5, 1 - 2**-16, 1.0])
+def test_drawn_fractions_are_exact_to_sixteen_bits(clean, seeded, fraction):
+    bits = random_bits(clean)
+    mask = drawn(bits, fraction)
+    assert mask.dtype == torch.bool and mask.shape == clean.shape
+    share = mask.double().mean().item()
+    if fraction in (0.0, 1.0):
+        assert share == fraction
+    else:
+        assert share == pytest.approx(fraction, abs=0.004)
+    # every entry below the threshold, exactly: the mask is a function of the bits
+    threshold = round(fraction * 65536) - 32768
+    assert torch.equal(mask, bits.to(torch.int32) < threshold)
 
 def test_masking_noise_statistics(clean, seeded):
     p = 0.3
