@@ -109,6 +109,34 @@ def image_rows(args, seed):
     return rows, name, len(X_train), complete_accuracy
 
 
+def timing_rows(args, seed):
+    """The block's fit + transform time of the autoencoder and the nearest neighbours,
+    alternated ``--time-repeats`` times: a shared machine's speed drifts within minutes,
+    so one timing each, minutes apart, can favour either."""
+    X_train, X_test, _, _, name = load_dataset(args.data, n_train=args.n_train)
+    side = args.block if args.data else max(2, args.block * 8 // 28)
+    X_holes = holes(X_test, "block", np.random.RandomState(seed + 3), side)
+    contenders = {
+        "KNNImputer()": KNNImputer,
+        "AutoEncoderImputer()": lambda: AutoEncoderImputer(
+            random_state=seed, max_iter=args.max_iter
+        ),
+    }
+    seconds = {imputer_name: [] for imputer_name in contenders}
+    for _ in range(args.time_repeats):
+        for imputer_name, make in contenders.items():
+            start = time.perf_counter()
+            make().fit(X_train).transform(X_holes)
+            seconds[imputer_name].append(time.perf_counter() - start)
+            print(f"  {side}x{side} block, {imputer_name}: "
+                  f"{seconds[imputer_name][-1]:.1f} s", flush=True)
+    return [
+        {"missing": f"{side}x{side} block", "imputer": imputer_name,
+         "fit + transform s": values, "median s": float(np.median(values))}
+        for imputer_name, values in seconds.items()
+    ]
+
+
 def pipeline_rows(args, seed):
     """``Pipeline([imputer, LogisticRegression()])`` fitted on training images with the
     most missing pixels, scored on held-out images with as many."""
@@ -172,6 +200,9 @@ def main(argv=None):
     parser.add_argument("--no-tables", action="store_true", help="images only")
     parser.add_argument("--no-pipelines", action="store_true",
                         help="no pipelines fitted on training images with holes")
+    parser.add_argument("--time-repeats", type=int, default=0,
+                        help="time the block's autoencoder and nearest neighbours this many "
+                        "times more, alternated")
     parser.add_argument("--max-iter", type=lambda v: v if v == "auto" else int(v),
                         default="auto", help="AutoEncoderImputer's epochs (smoke tests)")
     parser.add_argument("--seed", type=int, default=0)
@@ -183,6 +214,10 @@ def main(argv=None):
     pipelines = [] if args.no_pipelines else pipeline_rows(args, args.seed)
     if pipelines:
         print(format_table(pipelines))
+    timings = timing_rows(args, args.seed) if args.time_repeats else []
+    if timings:
+        print(format_table([{k: v for k, v in row.items() if k != "fit + transform s"}
+                            for row in timings]))
     tables = [] if args.no_tables else table_rows(args)
     if tables:
         print(format_table(tables))
@@ -190,6 +225,7 @@ def main(argv=None):
                           "args": vars(args), "rows": rows,
                           "complete images' LogReg accuracy": complete_accuracy,
                           "pipelines": pipelines,
+                          "timings": timings,
                           "tables": tables})
 
 

@@ -119,9 +119,10 @@ class AutoEncoderImputer(_BaseImputer):
         numeric.
     n_components : int, default=128
         Size of the autoencoder's code layer.
-    hidden_layer_sizes : array-like of int, default=(256,)
+    hidden_layer_sizes : array-like of int, default=(384,)
         Sizes of the encoder's hidden layers, input side first; the decoder mirrors
-        them.
+        them. On MNIST, 384 filled every kind of hole about 2-3% better than 256, in
+        about a fifth more fit time (user guide, "Imputation").
     noise_level : float, default=0.5
         Fraction of the observed entries deleted from each training row, drawn afresh
         for every minibatch, in [0, 1).
@@ -226,7 +227,7 @@ class AutoEncoderImputer(_BaseImputer):
         *,
         missing_values=np.nan,
         n_components=128,
-        hidden_layer_sizes=(256,),
+        hidden_layer_sizes=(384,),
         noise_level=0.5,
         correlated_deletion=0.5,
         learning_rate_init=3e-3,
