@@ -311,7 +311,7 @@ class BaseAutoEncoder(
             # one float32 copy (half the size of float64 X), moved to the device once:
             # slicing it per batch is the fastest way to feed the network. Row-major:
             # a minibatch of a column-major copy (a DataFrame's values, a column
-            # selection) gathers its rows entry by entry, about 15 times slower
+            # selection) gathers its rows entry by entry, several times slower
             X_float = np.ascontiguousarray(X, dtype=np.float32)
             data = RowDataset(torch.as_tensor(X_float, device=device))
 

@@ -121,8 +121,9 @@ class AutoEncoderImputer(_BaseImputer):
         Size of the autoencoder's code layer.
     hidden_layer_sizes : array-like of int, default=(384,)
         Sizes of the encoder's hidden layers, input side first; the decoder mirrors
-        them. On MNIST, 384 filled every kind of hole about 2-3% better than 256, in
-        about a fifth more fit time (user guide, "Imputation").
+        them. On MNIST, 384 filled every kind of hole about 2-3% better than 256, for
+        a little more fit time (less than the machine's drift in those runs; see
+        benchmarks/README.md, "Imputation").
     noise_level : float, default=0.5
         Fraction of the observed entries deleted from each training row, drawn afresh
         for every minibatch, in [0, 1).

@@ -60,7 +60,6 @@ def test_clipped_gaussian_noise_statistics(x, seeded):
     assert noisy.double().mean().item() == pytest.approx(expected, abs=0.003)
 
 
-
 def test_random_bits_are_uniform_in_every_position(clean, seeded):
     # four int16 entries share one int64 draw: each of their 16 bits is a fair coin
     # (torch's random_() without a lower bound leaves an int64's sign bit 0, which
@@ -87,6 +86,7 @@ def test_drawn_fractions_are_exact_to_sixteen_bits(clean, seeded, fraction):
     # every entry below the threshold, exactly: the mask is a function of the bits
     threshold = round(fraction * 65536) - 32768
     assert torch.equal(mask, bits.to(torch.int32) < threshold)
+
 
 def test_masking_noise_statistics(clean, seeded):
     p = 0.3

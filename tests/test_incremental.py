@@ -150,7 +150,6 @@ def test_memmap_and_sparse_are_not_converted_whole(tmp_path, small_X, monkeypatc
     assert seen == ["ndarray", "csr_matrix", "Tensor"]
 
 
-
 def test_column_major_input_is_batched_from_rows(tmp_path, small_X, monkeypatch):
     # a column-major X (a DataFrame's values, a column selection) is held row-major:
     # its minibatches are contiguous rows, gathered at the speed of C-ordered data,
@@ -176,6 +175,7 @@ def test_column_major_input_is_batched_from_rows(tmp_path, small_X, monkeypatch)
     assert batches and all(batches)
     b = AutoEncoder(max_iter=2, random_state=0).fit(small_X)
     assert_array_equal(a.transform(small_X), b.transform(small_X))
+
 
 @pytest.mark.parametrize("estimator_class", public_estimators())
 def test_fit_and_transform_hold_no_copy_of_the_data(estimator_class):
