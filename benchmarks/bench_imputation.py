@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 from _data import format_table, load_dataset, machine, write_json
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
@@ -66,6 +67,11 @@ def holes(X, pattern, rng, side=None):
     return X
 
 
+def block_side(args):
+    """The missing block's side: ``--block`` on MNIST, scaled to 8x8 on the digits."""
+    return args.block if args.data else max(2, args.block * 8 // 28)
+
+
 def rmse_on_missing(X_filled, X_true, X_holes, scale=1.0):
     missing = np.isnan(X_holes)
     errors = ((X_filled - X_true) / scale)[missing]
@@ -75,7 +81,7 @@ def rmse_on_missing(X_filled, X_true, X_holes, scale=1.0):
 def image_rows(args, seed):
     X_train, X_test, y_train, y_test, name = load_dataset(args.data, n_train=args.n_train)
     rng = np.random.RandomState(seed + 1)
-    side = args.block if args.data else max(2, args.block * 8 // 28)  # digits are 8x8
+    side = block_side(args)
     patterns = {f"{f:.0%} at random": f for f in args.fractions}
     patterns[f"{side}x{side} block"] = "block"
     held_out = {label: holes(X_test, p, rng, side) for label, p in patterns.items()}
@@ -114,19 +120,18 @@ def timing_rows(args, seed):
     alternated ``--time-repeats`` times: a shared machine's speed drifts within minutes,
     so one timing each, minutes apart, can favour either."""
     X_train, X_test, _, _, name = load_dataset(args.data, n_train=args.n_train)
-    side = args.block if args.data else max(2, args.block * 8 // 28)
+    side = block_side(args)
     X_holes = holes(X_test, "block", np.random.RandomState(seed + 3), side)
     contenders = {
-        "KNNImputer()": KNNImputer,
-        "AutoEncoderImputer()": lambda: AutoEncoderImputer(
-            random_state=seed, max_iter=args.max_iter
-        ),
+        imputer_name: imputer
+        for imputer_name, imputer in imputers(seed, True, args.max_iter).items()
+        if imputer_name in ("KNNImputer()", "AutoEncoderImputer()")
     }
     seconds = {imputer_name: [] for imputer_name in contenders}
     for _ in range(args.time_repeats):
-        for imputer_name, make in contenders.items():
+        for imputer_name, imputer in contenders.items():
             start = time.perf_counter()
-            make().fit(X_train).transform(X_holes)
+            clone(imputer).fit(X_train).transform(X_holes)
             seconds[imputer_name].append(time.perf_counter() - start)
             print(f"  {side}x{side} block, {imputer_name}: "
                   f"{seconds[imputer_name][-1]:.1f} s", flush=True)
