@@ -299,41 +299,57 @@ def _imputer_converter(scope, operator, container):
     else:
         value = add_array(np.array([placeholder], dtype=np.float32), "placeholder")
         missing = add_node("Equal", [float32, value])
-    valid = add_array(np.flatnonzero(imputer._valid_mask).astype(np.int64), "valid",
-                      TensorProto.INT64)
-    observed_data = add_node("Gather", [data, valid], axis=1)
-    missing_valid = add_node("Gather", [missing, valid], axis=1)
-    # the network's input: the valid features, scaled, NaN where missing
-    nan = add_array(np.array([np.nan], dtype=np.float32), "nan")
-    scaled = add_node("Where", [missing_valid, nan, add_node("Gather", [float32, valid], axis=1)])
-    # stored once, used to scale the input and to put the fills back in the data's units
-    mean = add_array(imputer.mean_[imputer._valid_mask].astype(np.float32), "mean")
-    scale = add_array(imputer.scale_[imputer._valid_mask].astype(np.float32), "scale")
-    scaled = add_node("Div", [add_node("Sub", [scaled, mean]), scale])
-    network = imputer.autoencoder_.net_.module_
-    codes, reconstruction = new_name("codes"), new_name("reconstruction")
-    stored = _emit_encoding(network, scaled, codes, new_name, add_tensor, add_node,
-                            "encoder of AutoEncoderImputer")
-    _emit(network.decoder_layers(), codes, reconstruction, new_name, add_tensor, add_node,
-          "decoder of AutoEncoderImputer", stored)
-    fill = add_node("Add", [add_node("Mul", [reconstruction, scale]), mean])
-    if double:
-        fill = add_node("Cast", [fill], to=TensorProto.DOUBLE)
-    parts = [add_node("Where", [missing_valid, fill, observed_data])]
+    # the network's features, if any: scaled, NaN where missing
+    network = imputer._network_mask
+    columns, parts = [], []
+    if network.any():
+        modelled = add_array(np.flatnonzero(network).astype(np.int64), "modelled",
+                             TensorProto.INT64)
+        observed_data = add_node("Gather", [data, modelled], axis=1)
+        missing_modelled = add_node("Gather", [missing, modelled], axis=1)
+        nan = add_array(np.array([np.nan], dtype=np.float32), "nan")
+        scaled = add_node("Where", [missing_modelled, nan,
+                                    add_node("Gather", [float32, modelled], axis=1)])
+        # stored once: they scale the input, and put the fills back in the data's units
+        mean = add_array(imputer.mean_[network].astype(np.float32), "mean")
+        scale = add_array(imputer.scale_[network].astype(np.float32), "scale")
+        scaled = add_node("Div", [add_node("Sub", [scaled, mean]), scale])
+        module = imputer.autoencoder_.net_.module_
+        codes, reconstruction = new_name("codes"), new_name("reconstruction")
+        stored = _emit_encoding(module, scaled, codes, new_name, add_tensor, add_node,
+                                "encoder of AutoEncoderImputer")
+        _emit(module.decoder_layers(), codes, reconstruction, new_name, add_tensor, add_node,
+              "decoder of AutoEncoderImputer", stored)
+        fill = add_node("Add", [add_node("Mul", [reconstruction, scale]), mean])
+        if double:
+            fill = add_node("Cast", [fill], to=TensorProto.DOUBLE)
+        columns.append(np.flatnonzero(network))
+        parts.append(add_node("Where", [missing_modelled, fill, observed_data]))
+    constant = imputer._valid_mask & ~network
+    if constant.any():
+        # the features with one observed value at fit time: that value
+        columns.append(np.flatnonzero(constant))
+        where = add_array(columns[-1].astype(np.int64), "constant", TensorProto.INT64)
+        value = add_array(imputer._constant_values[constant].astype(
+            np.float64 if double else np.float32), "constant_values", out_elem)
+        parts.append(add_node("Where", [add_node("Gather", [missing, where], axis=1), value,
+                                        add_node("Gather", [data, where], axis=1)]))
     if imputer.keep_empty_features and not imputer._valid_mask.all():
-        # the features never observed at fit time: 0, in their places
+        # the features never observed at fit time: 0
+        columns.append(np.flatnonzero(~imputer._valid_mask))
         n_rows = add_node("Gather", [add_node("Shape", [float32]),
                                      add_array(np.zeros(1, dtype=np.int64), "first",
                                                TensorProto.INT64)], axis=0)
-        n_empty = add_array(np.array([(~imputer._valid_mask).sum()], dtype=np.int64),
-                            "n_empty", TensorProto.INT64)
-        zeros = add_node("ConstantOfShape", [add_node("Concat", [n_rows, n_empty], axis=0)],
-                         value=helper.make_tensor("value", out_elem, [1], [0.0]))
-        together = add_node("Concat", [parts[0], zeros], axis=1)
-        order = np.argsort(np.r_[np.flatnonzero(imputer._valid_mask),
-                                 np.flatnonzero(~imputer._valid_mask)])
-        parts = [add_node("Gather", [together, add_array(order.astype(np.int64), "order",
-                                                         TensorProto.INT64)], axis=1)]
+        n_empty = add_array(np.array([len(columns[-1])], dtype=np.int64), "n_empty",
+                            TensorProto.INT64)
+        parts.append(add_node("ConstantOfShape",
+                              [add_node("Concat", [n_rows, n_empty], axis=0)],
+                              value=helper.make_tensor("value", out_elem, [1], [0.0])))
+    if len(parts) > 1:
+        # back in the order of the features
+        order = np.argsort(np.concatenate(columns)).astype(np.int64)
+        parts = [add_node("Gather", [add_node("Concat", parts, axis=1),
+                                     add_array(order, "order", TensorProto.INT64)], axis=1)]
     if imputer.add_indicator:
         features = add_array(imputer.indicator_.features_.astype(np.int64), "indicated",
                              TensorProto.INT64)

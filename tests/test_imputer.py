@@ -256,12 +256,40 @@ def test_group_missing_noise_deletes_a_leading_part_of_a_group():
     assert torch.equal(torch.isnan(plain), torch.isnan(none))
 
 
+@pytest.mark.parametrize("offset", [0.0, 3.0])  # in [0, 1] (cross-entropy), and not
+def test_constant_features_are_filled_with_their_value_outside_the_network(offset):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(300, 6)) * 0.5 + offset
+    X[:, 1], X[:, 4] = 0.25 + offset, 0.0  # features with one value
+    X_train, X_test = with_holes(X[:200], 0.2), with_holes(X[200:], 0.3, seed=1)
+    X_train[:, 4] = np.nan  # one observed value: constant too
+    X_train[7, 4] = 0.5
+    imputer = AutoEncoderImputer(**SMALL).fit(X_train)
+    assert_array_equal(imputer._network_mask, [True, False, True, True, False, True])
+    assert imputer.autoencoder_.n_features_in_ == 4
+    X_filled = imputer.transform(X_test)
+    assert_array_equal(X_filled[:, 1], 0.25 + offset)
+    assert_array_equal(X_filled[np.isnan(X_test[:, 4]), 4], 0.5)
+    assert_array_equal(X_filled[~np.isnan(X_test)], X_test[~np.isnan(X_test)])
+    assert not np.isnan(X_filled).any()
+    # a row that misses only constant features is filled without the network
+    row = X[200:201].copy()
+    row[0, 1] = np.nan
+    assert_array_equal(imputer.transform(row), X[200:201])
+    # with no feature that varies, there is no network to fit
+    flat = AutoEncoderImputer(**SMALL).fit(np.tile([[0.2, 0.7]], (50, 1)))
+    assert flat.autoencoder_ is None and flat.n_iter_ == 0
+    assert_array_equal(flat.transform([[np.nan, 0.7], [0.3, np.nan]]), [[0.2, 0.7], [0.3, 0.7]])
+
+
 def test_correlated_deletion_setting(digit_holes):
     _, _, X_train, X_test = digit_holes
     on = AutoEncoderImputer(**SMALL).fit(X_train)  # the default: 0.5
     corruption = on.autoencoder_.net_.corruption
     assert corruption.group_rows == 0.5
-    assert on.autoencoder_.deletion_groups_.shape[0] == X_train.shape[1]
+    # a group for each of the features that the network models: those that vary
+    n_varying = int((np.nanmax(X_train, axis=0) > np.nanmin(X_train, axis=0)).sum())
+    assert on.autoencoder_.deletion_groups_.shape[0] == n_varying < X_train.shape[1]
     off = AutoEncoderImputer(correlated_deletion=0, **SMALL).fit(X_train)
     assert off.autoencoder_.net_.corruption.group_rows == 0
     assert not hasattr(off.autoencoder_, "deletion_groups_")

@@ -218,6 +218,17 @@ def test_importing_skautoenc_does_not_import_skl2onnx():
     assert out == ["False", "False"]
 
 
+def test_imputer_without_a_network_exports():
+    from skautoenc import AutoEncoderImputer
+
+    X = np.tile([[0.2, np.nan, 0.7]], (20, 1))  # nothing varies: no network
+    imputer = AutoEncoderImputer(keep_empty_features=True, add_indicator=True).fit(X)
+    assert imputer.autoencoder_ is None
+    X_test = np.array([[np.nan, np.nan, 0.7], [0.2, 1.0, np.nan]], dtype=np.float32)
+    (filled,) = run(skl2onnx.to_onnx(imputer, X_test[:1]), X_test)
+    assert_array_equal(filled, imputer.transform(X_test))
+
+
 # ------------------------------------------------------------------ the imputer
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
@@ -242,6 +253,8 @@ def test_imputer_exports_with_equal_fills(params, dtype, digits):
         small(AutoEncoderImputer, **params), LogisticRegression(max_iter=300)
     ).fit(X_train, y_train)
     imputer = pipe[0]
+    # the digits' border pixels are constant: filled outside the network
+    assert (imputer._valid_mask & ~imputer._network_mask).any()
     alone = skl2onnx.to_onnx(imputer, X_train[:1].astype(dtype))
     (filled,) = run(alone, X_test.astype(dtype))
     assert filled.dtype == dtype
