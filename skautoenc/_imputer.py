@@ -328,8 +328,8 @@ class AutoEncoderImputer(_BaseImputer):
                 "Every entry of X is missing: there is nothing to learn the imputation from."
             )
         Z = self._observed(X, mask, valid)
-        # a feature with one observed value is filled with it; the network models the
-        # others, if any
+        # a feature whose observed values are all equal is filled with that value; the
+        # network models the others, if any
         low, high = np.nanmin(Z, axis=0), np.nanmax(Z, axis=0)
         self._constant_values = np.zeros(X.shape[1], dtype=X.dtype)
         self._constant_values[valid] = low

@@ -218,17 +218,6 @@ def test_importing_skautoenc_does_not_import_skl2onnx():
     assert out == ["False", "False"]
 
 
-def test_imputer_without_a_network_exports():
-    from skautoenc import AutoEncoderImputer
-
-    X = np.tile([[0.2, np.nan, 0.7]], (20, 1))  # nothing varies: no network
-    imputer = AutoEncoderImputer(keep_empty_features=True, add_indicator=True).fit(X)
-    assert imputer.autoencoder_ is None
-    X_test = np.array([[np.nan, np.nan, 0.7], [0.2, 1.0, np.nan]], dtype=np.float32)
-    (filled,) = run(skl2onnx.to_onnx(imputer, X_test[:1]), X_test)
-    assert_array_equal(filled, imputer.transform(X_test))
-
-
 # ------------------------------------------------------------------ the imputer
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
@@ -273,3 +262,14 @@ def test_imputer_exports_with_equal_fills(params, dtype, digits):
     labels, probabilities = run(whole, X_test.astype(dtype))
     assert_allclose(probabilities, pipe.predict_proba(X_test), atol=ATOL)
     assert_array_equal(labels, pipe.predict(X_test))
+
+
+def test_imputer_without_a_network_exports():
+    from skautoenc import AutoEncoderImputer
+
+    X = np.tile([[0.2, np.nan, 0.7]], (20, 1))  # nothing varies: no network
+    imputer = AutoEncoderImputer(keep_empty_features=True, add_indicator=True).fit(X)
+    assert imputer.autoencoder_ is None
+    X_test = np.array([[np.nan, np.nan, 0.7], [0.2, 1.0, np.nan]], dtype=np.float32)
+    (filled,) = run(skl2onnx.to_onnx(imputer, X_test[:1]), X_test)
+    assert_array_equal(filled, imputer.transform(X_test))
