@@ -327,7 +327,7 @@ def _imputer_converter(scope, operator, container):
         parts.append(add_node("Where", [missing_modelled, fill, observed_data]))
     constant = imputer._valid_mask & ~network
     if constant.any():
-        # the features with one observed value at fit time: that value
+        # the features whose observed values at fit time were all equal: that value
         columns.append(np.flatnonzero(constant))
         where = add_array(columns[-1].astype(np.int64), "constant", TensorProto.INT64)
         value = add_array(imputer._constant_values[constant].astype(
