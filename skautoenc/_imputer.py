@@ -333,9 +333,10 @@ class AutoEncoderImputer(_BaseImputer):
         low, high = np.nanmin(Z, axis=0), np.nanmax(Z, axis=0)
         self._constant_values = np.zeros(X.shape[1], dtype=X.dtype)
         self._constant_values[valid] = low
+        varying = low < high
         self._network_mask = network = valid.copy()
-        network[valid] = low < high
-        Z = Z[:, low < high]
+        network[valid] = varying
+        Z = Z[:, varying]
         mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
         if network.any() and not in_unit_interval(Z):  # NaN left out
             # features the network does not see keep 0 and 1
@@ -378,8 +379,9 @@ class AutoEncoderImputer(_BaseImputer):
         missing = mask[:, valid]
         constant = ~network[valid]  # of the valid features
         if constant.any():
-            fill = self._constant_values[valid].astype(X.dtype)
-            X_valid = np.where(missing & constant, fill, X_valid)
+            # in place: X_valid is already a copy
+            np.copyto(X_valid, self._constant_values[valid].astype(X.dtype),
+                      where=missing & constant)
         rows = np.flatnonzero(mask[:, network].any(axis=1))
         if len(rows):
             Z = self._scale(self._observed(X[rows], mask[rows], network))
