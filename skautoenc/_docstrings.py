@@ -214,7 +214,11 @@ ESTIMATOR_SPECIFIC = {
     "n_components": "the number and the kind of code units differ (sigmoid, Gaussian)",
     "hidden_layer_sizes": "the network each builds differs",
     "activation": "the sparse model's code layer is always a sigmoid",
-    "learning_rate_init": "the default differs: 2e-3 for AutoEncoder, 1e-3 for the others",
+    "learning_rate_init": (
+        "the default differs: 2e-3 for AutoEncoder and DenoisingAutoEncoder, 1e-3 for the "
+        "others"
+    ),
+    "n_iter_no_change": "the denoising model's validation loss is noisier: it waits longer",
     "alpha": "the sparse model decays its weights by default",
     "batch_size": "the sparse penalty is estimated per minibatch",
     "max_iter": "the sparse model's 'auto' budget has another ceiling",

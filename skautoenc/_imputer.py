@@ -347,8 +347,10 @@ class AutoEncoderImputer(_BaseImputer):
         self.autoencoder_, self.n_iter_ = None, 0
         if network.any():
             params = {name: getattr(self, name) for name in _NETWORK_PARAMETERS}
+            # the imputer's defaults were measured with 10 epochs of patience (the
+            # denoising model's own default has been 20 since)
             autoencoder = _OnePassDenoisingAutoEncoder(
-                noise="missing", missing_values=np.nan, **params
+                noise="missing", missing_values=np.nan, n_iter_no_change=10, **params
             )
             autoencoder.correlated_deletion = self.correlated_deletion
             self.autoencoder_ = autoencoder.fit(self._scale(Z))
