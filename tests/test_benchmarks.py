@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -54,10 +55,16 @@ def test_every_benchmark_has_a_smoke_test():
     assert scripts == set(TINY_ARGS) | {"bench_scale.py"}
 
 
-def _run(script, args, cwd):
-    """Run ``benchmarks/script`` with ``args`` on one thread; fail with its stderr."""
+#: Scripts run this many at a time: each is one process on one thread, and most of its
+#: time goes to importing torch and scikit-learn.
+WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 1))
+
+
+def _start(script, args, cwd):
+    """Run ``benchmarks/script`` with ``args`` on one thread; return the finished process."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
@@ -65,13 +72,41 @@ def _run(script, args, cwd):
         timeout=300,
         cwd=cwd,
     )
+
+
+def _check(result):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+def _run(script, args, cwd):
+    """Run ``benchmarks/script`` with ``args`` on one thread; fail with its stderr."""
+    _check(_start(script, args, cwd))
+
+
+def _run_together(jobs):
+    """``_start`` each ``(script, args, cwd)`` of ``jobs``, :data:`WORKERS` at a time;
+    the finished processes in the order of ``jobs``."""
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(lambda job: _start(*job), jobs))
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """Every script's tiny run, started together (:func:`_run_together`): the finished
+    process and the JSON file it was asked to write, by script."""
+    jobs, outs = [], {}
+    for script, args in sorted(TINY_ARGS.items()):
+        cwd = tmp_path_factory.mktemp(script.removesuffix(".py"))
+        outs[script] = cwd / "result.json"
+        jobs.append((script, [*args, "--out", str(outs[script])], cwd))
+    results = _run_together(jobs)
+    return {job[0]: (result, outs[job[0]]) for job, result in zip(jobs, results)}
+
+
 @pytest.mark.parametrize("script", sorted(TINY_ARGS))
-def test_benchmark_runs_on_tiny_settings(script, tmp_path):
-    out = tmp_path / "result.json"
-    _run(script, [*TINY_ARGS[script], "--out", str(out)], tmp_path)
+def test_benchmark_runs_on_tiny_settings(script, tiny_runs):
+    result, out = tiny_runs[script]
+    _check(result)
     # strict JSON: NaN and infinity are written as null
     payload = json.loads(out.read_text(), parse_constant=lambda name: pytest.fail(name))
     table = script.removeprefix("bench_").removesuffix(".py")
@@ -103,10 +138,14 @@ def test_published_tables_are_generated_from_the_recorded_json():
 
 
 def test_features_benchmark_merges_seeds_and_plots(tmp_path):
-    args = [*TINY_ARGS["bench_features.py"]]
+    jobs = []
     for seed in ("0", "1"):
+        args = [*TINY_ARGS["bench_features.py"]]
         args[args.index("--seeds") + 1] = seed
-        _run("bench_features.py", [*args, "--out", str(tmp_path / f"s{seed}.json")], tmp_path)
+        jobs.append(("bench_features.py", [*args, "--out", str(tmp_path / f"s{seed}.json")],
+                     tmp_path))
+    for result in _run_together(jobs):
+        _check(result)
     merged = tmp_path / "merged.json"
     _run(
         "bench_features.py",
