@@ -308,6 +308,16 @@ def test_correlated_deletion_setting(digit_holes):
         AutoEncoderImputer(correlated_deletion=1.5).fit(X_train)
 
 
+def test_network_keeps_the_patience_the_imputer_was_measured_with(digit_holes):
+    # the denoising model waits 20 epochs without improvement; the imputer's defaults
+    # (and its time against KNNImputer) were measured with 10
+    _, _, X_train, _ = digit_holes
+    imputer = AutoEncoderImputer(**SMALL).fit(X_train)
+    assert dict(imputer.autoencoder_.net_.callbacks_)["convergence"].patience == 10
+    dae = DenoisingAutoEncoder(4, hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    assert dict(dae.fit(np.nan_to_num(X_train)).net_.callbacks_)["convergence"].patience == 20
+
+
 def test_values_outside_the_unit_interval_are_warned_of_in_the_imputers_words(digit_holes):
     _, _, X_train, X_test = digit_holes
     imputer = AutoEncoderImputer(**SMALL).fit(X_train)
