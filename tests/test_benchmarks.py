@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skautoenc._runtime import _usable_cpus
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 TINY_ARGS = {
@@ -57,8 +59,7 @@ def test_every_benchmark_has_a_smoke_test():
 
 #: Scripts run this many at a time: each is one process on one thread, and most of its
 #: time goes to importing torch and scikit-learn.
-WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                     else os.cpu_count() or 1))
+WORKERS = min(4, len(_usable_cpus()))
 
 
 def _start(script, args, cwd):
