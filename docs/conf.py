@@ -36,12 +36,14 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
 # pretraining_results.md is included into benchmarks.rst, training_results.rst and
-# threads_results.rst into user_guide/training.rst: not pages of their own
+# threads_results.rst into user_guide/training.rst, noise_levels_results.rst into
+# user_guide/denoising.rst: not pages of their own
 exclude_patterns = [
     "_build",
     "pretraining_results.md",
     "user_guide/training_results.rst",
     "user_guide/threads_results.rst",
+    "user_guide/noise_levels_results.rst",
     # written by benchmarks/make_tables.py, included into benchmark_results.md
     "benchmark_tables/*",
 ]

@@ -37,6 +37,11 @@ The statistics, for a clean entry ``x`` and its corrupted version ``x~``:
     imputer's ``correlated_deletion``), a fraction of the rows instead loses a group of
     correlated features (:func:`group_missing_noise`).
 
+A ``noise_level`` may also be a range ``(low, high)``: each row of each minibatch then
+gets its own level, drawn uniformly from it (:func:`row_levels`), and the statistics
+above hold row by row, at that row's level. The functions below take either a number
+(one level for every entry) or a tensor of shape ``(n_samples, 1)`` (one per row).
+
 References
 ----------
 P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting and composing
@@ -55,9 +60,18 @@ NOISE_TYPES = ("gaussian", "masking", "salt_and_pepper", "missing")
 FRACTION_NOISE_TYPES = ("masking", "salt_and_pepper", "missing")
 
 
+def row_levels(X, level_range):
+    """One noise level per row of ``X``, uniform over ``level_range`` (a pair): a float
+    tensor of shape ``(n_samples, 1)``, on ``X``'s device."""
+    low, high = level_range
+    u = torch.rand((X.shape[0], 1), device=X.device, dtype=X.dtype)
+    return low + (high - low) * u
+
+
 def gaussian_noise(X, std, low=None, high=None):
     """Add ``N(0, std ** 2)`` to every entry, then clip to ``[low, high]`` if given.
 
+    ``std`` is a number or a tensor of shape ``(n_samples, 1)`` (one per row).
     ``low`` and ``high`` are scalars or tensors broadcastable to ``X`` (one value per
     feature); pass both or neither.
     """
@@ -84,7 +98,15 @@ def random_bits(X):
 
 def drawn(bits, fraction):
     """Where the :func:`random_bits` ``bits`` fall below ``fraction``: each entry True
-    with probability ``fraction`` rounded to a multiple of ``2 ** -16``."""
+    with probability ``fraction`` rounded to a multiple of ``2 ** -16``.
+
+    ``fraction`` is a number, or a float tensor that broadcasts against ``bits`` (one
+    fraction per row: shape ``(n_samples, 1)``).
+    """
+    if torch.is_tensor(fraction):
+        # int32 thresholds: a fraction of 1 is 32768, outside int16's range
+        thresholds = (fraction.clamp(0.0, 1.0) * 65536).round().to(torch.int32) - 32768
+        return bits < thresholds
     threshold = round(min(max(fraction, 0.0), 1.0) * 65536) - 32768
     if threshold > 32767:  # always: the threshold is out of int16's range
         return torch.ones(bits.shape, dtype=torch.bool, device=bits.device)
@@ -197,9 +219,10 @@ class Corruption:
     ----------
     noise : {"gaussian", "masking", "salt_and_pepper", "missing"}
         The noise type (see the module docstring for its statistics).
-    noise_level : float
+    noise_level : float or pair of floats
         Standard deviation for ``"gaussian"``; fraction of corrupted entries for
-        ``"masking"``, ``"salt_and_pepper"`` and ``"missing"``.
+        ``"masking"``, ``"salt_and_pepper"`` and ``"missing"``. A pair ``(low, high)``:
+        each row's level is drawn uniformly from ``[low, high]`` at every call.
     low, high : ndarray of shape (n_features,)
         Per-feature pepper and salt values; for ``"gaussian"`` with ``clip=True``,
         the clipping bounds.
@@ -219,7 +242,10 @@ class Corruption:
         if noise not in NOISE_TYPES:
             raise ValueError(f"noise must be one of {NOISE_TYPES}, got {noise!r}.")
         self.noise = noise
-        self.noise_level = float(noise_level)
+        if np.ndim(noise_level):
+            self.noise_level = tuple(float(level) for level in noise_level)
+        else:
+            self.noise_level = float(noise_level)
         self.low = torch.as_tensor(low, dtype=torch.float32)
         self.high = torch.as_tensor(high, dtype=torch.float32)
         self.clip = bool(clip)
@@ -228,27 +254,32 @@ class Corruption:
         self.seeds = None if seeds is None else torch.as_tensor(seeds, dtype=torch.long)
 
     def __call__(self, X):
-        if self.noise_level == 0:
+        level = self.noise_level
+        if isinstance(level, tuple):
+            if level[1] == 0:
+                return X
+            level = row_levels(X, level) if level[0] < level[1] else level[0]
+        elif level == 0:
             return X
         low = self.low.to(device=X.device, dtype=X.dtype)
         high = self.high.to(device=X.device, dtype=X.dtype)
         if self.noise == "gaussian":
             if self.clip:
-                return gaussian_noise(X, self.noise_level, low, high)
-            return gaussian_noise(X, self.noise_level)
+                return gaussian_noise(X, level, low, high)
+            return gaussian_noise(X, level)
         if self.noise == "masking":
-            return masking_noise(X, self.noise_level)
+            return masking_noise(X, level)
         if self.noise == "missing" and self.group_rows > 0:
             return group_missing_noise(
                 X,
-                self.noise_level,
+                level,
                 self.groups.to(X.device),
                 self.seeds.to(X.device),
                 self.group_rows,
             )
         if self.noise == "missing":
-            return missing_noise(X, self.noise_level)
-        return salt_and_pepper_noise(X, self.noise_level, low, high)
+            return missing_noise(X, level)
+        return salt_and_pepper_noise(X, level, low, high)
 
     def __repr__(self):
         return (

@@ -71,13 +71,26 @@ class DenoisingAutoEncoder(AutoEncoder):
           values of the data (its feature's fill value). Needs
           ``missing_values=np.nan``. The network learns to fill holes from the
           observed entries: what :class:`AutoEncoderImputer` is built on.
-    noise_level : float, default=0.3
+    noise_level : float or tuple of two floats, default=(0.0, 0.6)
         Amount of corruption: the standard deviation of the noise for
         ``"gaussian"`` (in the units of the data), the expected fraction of
         corrupted entries, in [0, 1], for ``"masking"``, ``"salt_and_pepper"`` and
-        ``"missing"``.
+        ``"missing"``. A float: every training row gets that level. A pair
+        ``(low, high)``: each row of each minibatch gets its own level, drawn
+        uniformly from ``[low, high]``.
+
+        The default, levels from 0 to 0.6 (0.3 on average), trains the network on
+        lightly as well as heavily corrupted rows, so that it also knows what clean
+        input looks like, which is what :meth:`transform` gets. A fixed 0.3 of masking
+        noise trains it only on input whose pixels are 30% fewer, and clean input is
+        then out of its training range. On MNIST (32 codes, mean of three seeds), the
+        default reconstructed clean held-out images with 29% less error than a fixed
+        0.3, images with 10%, 50% or 70% of their pixels deleted with 15%, 28% and 54%
+        less, and only those with exactly 30% deleted with 2% more; its codes
+        classified as well (the user guide's "Denoising").
+
         ``0`` trains a plain autoencoder. Gaussian noise is in the units of the
-        data: a level of 0.3 suits data scaled to [0, 1] or standardised.
+        data: levels up to 0.6 suit data scaled to [0, 1] or standardised.
     clip : bool, default=True
         With ``noise="gaussian"`` and training data in [0, 1], clip the corrupted
         input to [0, 1], so that it stays a valid input. Ignored otherwise.
@@ -182,7 +195,7 @@ class DenoisingAutoEncoder(AutoEncoder):
     _parameter_constraints: dict = {
         **AutoEncoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_TYPES))],
-        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "noise_level": [Interval(Real, 0, None, closed="left"), tuple],
         "clip": ["boolean"],
     }
 
@@ -192,7 +205,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         *,
         hidden_layer_sizes=(256,),
         noise="masking",
-        noise_level=0.3,
+        noise_level=(0.0, 0.6),
         clip=True,
         loss="auto",
         activation="relu",
@@ -251,8 +264,28 @@ class DenoisingAutoEncoder(AutoEncoder):
         self.noise_level = noise_level
         self.clip = clip
 
+    def _noise_range(self):
+        """``noise_level`` as a validated pair ``(low, high)`` (equal for a float)."""
+        level = self.noise_level
+        if isinstance(level, tuple):
+            if len(level) != 2 or not all(
+                isinstance(v, Real) and not isinstance(v, bool) for v in level
+            ):
+                raise ValueError(
+                    "noise_level must be a float or a pair (low, high) of floats; got "
+                    f"{level!r}."
+                )
+            low, high = (float(v) for v in level)
+            if not 0 <= low <= high:
+                raise ValueError(
+                    "noise_level=(low, high) needs 0 <= low <= high: each row's level is "
+                    f"drawn uniformly from [low, high]; got {level!r}."
+                )
+            return low, high
+        return float(level), float(level)
+
     def _check_training_data(self, X, reuse):
-        if self.noise in FRACTION_NOISE_TYPES and self.noise_level > 1:
+        if self.noise in FRACTION_NOISE_TYPES and self._noise_range()[1] > 1:
             raise ValueError(
                 f"noise_level is the fraction of corrupted entries for noise={self.noise!r}, "
                 f"so it must lie in [0, 1]; got {self.noise_level}."

@@ -23,6 +23,11 @@ TINY_ARGS = {
         "--epochs", "1", "--repeats", "1", "--n-train", "300", "--precision",
         "--precision-max-iter", "2",
     ],
+    "bench_noise_levels.py": [
+        "--levels", "0.3", "0-0.6", "--test-fractions", "0", "0.3", "--size", "4",
+        "--seeds", "0", "--max-iter", "1", "--n-train", "300", "--plot", "levels.png",
+        "--rst", "levels.rst",
+    ],
     "bench_missing.py": ["--fractions", "0.3", "--max-iter", "1", "--n-components", "2"],
     "bench_imputation.py": ["--n-train", "300", "--fractions", "0.5", "--table-seeds", "1",
                             "--max-iter", "2"],

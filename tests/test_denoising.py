@@ -14,6 +14,7 @@ from skautoenc._corruption import (
     gaussian_noise,
     masking_noise,
     random_bits,
+    row_levels,
     salt_and_pepper_noise,
 )
 from skautoenc._denoising import _DenoisingNet
@@ -119,6 +120,70 @@ def test_salt_and_pepper_noise_statistics(clean, seeded, per_feature):
     assert noisy.double().mean().item() == pytest.approx(expected.mean().item(), abs=0.01)
 
 
+@pytest.mark.parametrize("fraction", [0.0, 2**-16, 0.3, 1.0])
+def test_drawn_with_a_fraction_per_row_matches_the_scalar_threshold(clean, seeded, fraction):
+    bits = random_bits(clean)
+    per_row = torch.full((N_ROWS, 1), fraction)
+    assert torch.equal(drawn(bits, per_row), drawn(bits, fraction))
+
+
+def test_drawn_with_a_fraction_per_row_draws_each_row_at_its_own_fraction(clean, seeded):
+    fractions = torch.tensor([0.0, 0.1, 0.5, 1.0]).repeat(N_ROWS // 4).reshape(-1, 1)
+    mask = drawn(random_bits(clean), fractions)
+    for fraction in (0.0, 0.1, 0.5, 1.0):
+        rows = mask[fractions[:, 0] == fraction]
+        share = rows.double().mean().item()
+        assert share == pytest.approx(fraction, abs=0.01)
+    assert not mask[fractions[:, 0] == 0].any() and mask[fractions[:, 0] == 1].all()
+
+
+def test_row_levels_are_uniform_over_the_range(clean, seeded):
+    levels = row_levels(clean, (0.1, 0.5))
+    assert levels.shape == (N_ROWS, 1)
+    assert levels.min() >= 0.1 and levels.max() <= 0.5
+    assert levels.double().mean().item() == pytest.approx(0.3, abs=0.01)
+    assert levels.double().std().item() == pytest.approx(0.4 / 12**0.5, rel=0.05)
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_and_pepper", "missing"])
+def test_a_noise_range_corrupts_each_row_at_its_own_level(clean, noise):
+    corruption = Corruption(noise, (0.0, 0.6), np.zeros(N_COLS), np.ones(N_COLS))
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        noisy = corruption(clean)
+        torch.manual_seed(3)
+        levels = row_levels(clean, (0.0, 0.6))
+    assert torch.equal(clean, clean.clone())
+    diff = torch.nan_to_num(noisy - clean, nan=1.0)
+    if noise == "gaussian":
+        # each row's spread is its own level
+        amount = diff.double().std(dim=1)
+    else:
+        amount = (diff != 0).double().mean(dim=1)
+    # the amount of corruption of a row follows its drawn level: lightly and heavily
+    # corrupted rows, 0.3 on average
+    levels = levels[:, 0].double()
+    for rows in (levels < 0.2, levels > 0.4):
+        assert amount[rows].mean().item() == pytest.approx(
+            levels[rows].mean().item(), abs=0.01
+        )
+    assert amount.mean().item() == pytest.approx(0.3, abs=0.01)
+    assert np.corrcoef(amount.numpy(), levels.numpy())[0, 1] > 0.9
+
+
+def test_a_range_of_equal_ends_is_that_fixed_level(clean):
+    for noise in ("gaussian", "masking", "salt_and_pepper"):
+        ranged = Corruption(noise, (0.3, 0.3), np.zeros(N_COLS), np.ones(N_COLS))
+        fixed = Corruption(noise, 0.3, np.zeros(N_COLS), np.ones(N_COLS))
+        with torch.random.fork_rng():
+            torch.manual_seed(4)
+            a = ranged(clean)
+            torch.manual_seed(4)
+            b = fixed(clean)
+        assert torch.equal(a, b)
+        assert torch.equal(Corruption(noise, (0.0, 0.0), 0, 1)(clean), clean)
+
+
 def test_corruption_does_not_modify_its_input_and_zero_level_is_identity(clean):
     before = clean.clone()
     for noise in ("gaussian", "masking", "salt_and_pepper"):
@@ -151,6 +216,38 @@ def test_fraction_noise_level_above_one_is_rejected():
             DenoisingAutoEncoder(noise=noise, noise_level=1.5, max_iter=1).fit(X)
     # A standard deviation may exceed 1.
     DenoisingAutoEncoder(n_components=2, noise="gaussian", noise_level=1.5, max_iter=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    "level, match",
+    [
+        ((0.6, 0.2), "0 <= low <= high"),
+        ((-0.1, 0.2), "0 <= low <= high"),
+        ((0.1, 0.2, 0.3), "a pair"),
+        (("0", "0.6"), "a pair"),
+        ((0.0, 1.2), "must lie in \\[0, 1\\]"),
+    ],
+)
+def test_a_bad_noise_range_is_rejected_and_leaves_the_model_as_it_was(level, match):
+    X = np.random.RandomState(0).uniform(size=(20, 3))
+    dae = DenoisingAutoEncoder(n_components=2, max_iter=1, random_state=0).fit(X)
+    codes = dae.transform(X)
+    with pytest.raises(ValueError, match=match):
+        dae.set_params(noise_level=level).fit(X)
+    np.testing.assert_array_equal(dae.transform(X), codes)
+    # a list is not a range: the parameter check names the types it takes
+    with pytest.raises(ValueError, match="noise_level"):
+        DenoisingAutoEncoder(noise_level=[0.0, 0.6], max_iter=1).fit(X)
+
+
+def test_the_default_trains_each_row_at_a_level_drawn_from_zero_to_0_6():
+    X = np.random.RandomState(0).uniform(size=(20, 3))
+    dae = DenoisingAutoEncoder(n_components=2, max_iter=1, random_state=0).fit(X)
+    assert dae.noise_level == (0.0, 0.6)
+    assert dae.net_.corruption.noise_level == (0.0, 0.6)
+    # a gaussian standard deviation range may exceed 1
+    DenoisingAutoEncoder(n_components=2, noise="gaussian", noise_level=(0.5, 1.5),
+                         max_iter=1).fit(X)
 
 
 # ------------------------------------------------------------------- training mechanics
