@@ -215,8 +215,8 @@ ESTIMATOR_SPECIFIC = {
     "hidden_layer_sizes": "the network each builds differs",
     "activation": "the sparse model's code layer is always a sigmoid",
     "learning_rate_init": (
-        "the default differs: 2e-3 for AutoEncoder and DenoisingAutoEncoder, 1e-3 for the "
-        "others"
+        "the default differs: 2e-3 for AutoEncoder, 3e-3 for DenoisingAutoEncoder, 1e-3 "
+        "for the others"
     ),
     "n_iter_no_change": "the denoising model's validation loss is noisier: it waits longer",
     "alpha": "the sparse model decays its weights by default",
