@@ -240,6 +240,18 @@ def test_a_bad_noise_range_is_rejected_and_leaves_the_model_as_it_was(level, mat
         DenoisingAutoEncoder(noise_level=[0.0, 0.6], max_iter=1).fit(X)
 
 
+def test_a_search_compares_a_fixed_level_with_a_range():
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.random.RandomState(0).uniform(size=(60, 6))
+    grid = {"noise_level": [0.3, (0.0, 0.6)]}
+    search = GridSearchCV(
+        DenoisingAutoEncoder(n_components=2, max_iter=2, random_state=0), grid, cv=2
+    ).fit(X)
+    assert list(search.cv_results_["param_noise_level"]) == [0.3, (0.0, 0.6)]
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
 def test_the_default_trains_each_row_at_a_level_drawn_from_zero_to_0_6():
     X = np.random.RandomState(0).uniform(size=(20, 3))
     dae = DenoisingAutoEncoder(n_components=2, max_iter=1, random_state=0).fit(X)
