@@ -69,6 +69,15 @@ def machine():
     }
 
 
+def measured_on(info):
+    """``"Measured on DATE: CPU (N cores; flags: ...), torch VERSION"``: how the generated
+    reStructuredText tables open, from a :func:`machine` record."""
+    cpu = info.get("cpu", {})
+    flags = ", ".join(cpu.get("flags", [])) or "none"
+    return (f"Measured on {info['date']}: {cpu.get('model', info['processor'])} "
+            f"({info['cpu_count']} cores; flags: {flags}), torch {info['torch']}")
+
+
 def format_table(rows):
     """Rows (dicts with the same keys) as an aligned text table, 4 significant digits."""
     return demo_format_table(rows, float_format="{:.4g}")
