@@ -12,6 +12,11 @@ has bfloat16 matrix instructions: elsewhere torch emulates them, many times slow
 Then where a step of the plain loop goes (forward, loss, backward, optimiser), and the
 products' share of it: the most that faster products alone can gain.
 
+With ``--compile``, the plain loop with its forward pass, loss and backward pass compiled
+by ``torch.compile`` (one graph), eager and compiled, in float32 and (where the CPU has
+bfloat16 instructions) under bfloat16 autocast, epoch by epoch in alternation: the time
+compiling costs in the first epoch, and the epochs after it.
+
     python benchmarks/bench_speed.py --data ../shared/data/mnist --out results/speed.json
 """
 
@@ -317,6 +322,63 @@ def step_phases(X, steps=200, repeats=3):
     return rows, summary
 
 
+def bench_compile(X, X_test, epochs):
+    """The plain loop (fused Adam) eager against ``torch.compile`` of its forward pass,
+    loss and backward pass, in float32 and under bfloat16 autocast where the CPU has
+    bfloat16 instructions. The contenders train one epoch each in turn, so that the
+    machine's drift reaches them alike; the first epoch (which compiles) is reported
+    apart from the median of the others."""
+    X_t = torch.tensor(X, dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+
+    def contender(bfloat16, compiled):
+        torch.manual_seed(0)
+        encoder, decoder = torch_autoencoder(X.shape[1])
+        params = [*encoder.parameters(), *decoder.parameters()]
+        optimizer = torch.optim.Adam(params, lr=LR, fused=True)
+
+        def forward_backward(batch):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+                logits = decoder(encoder(batch))
+            loss_fn(logits.float(), batch).sum(dim=1).mean().backward()
+
+        step = torch.compile(forward_backward) if compiled else forward_backward
+        generator = torch.Generator().manual_seed(0)  # the same batches for every contender
+        return {"model": (encoder, decoder), "optimizer": optimizer, "step": step,
+                "generator": generator, "epochs": []}
+
+    precisions = [False, True] if fast_bfloat16("cpu") else [False]
+    contenders = {
+        f"{'bfloat16 autocast' if bfloat16 else 'float32'}, {'compiled' if compiled else 'eager'}":
+        contender(bfloat16, compiled)
+        for bfloat16 in precisions
+        for compiled in (False, True)
+    }
+    for _ in range(epochs):
+        for c in contenders.values():
+            order = torch.randperm(len(X_t), generator=c["generator"])
+            start = time.perf_counter()
+            for first in range(0, len(X_t), BATCH):
+                c["optimizer"].zero_grad()
+                c["step"](X_t[order[first : first + BATCH]])
+                c["optimizer"].step()
+            c["epochs"].append(time.perf_counter() - start)
+    reference = statistics.median(contenders["float32, eager"]["epochs"][1:] or [np.nan])
+    rows = []
+    for name, c in contenders.items():
+        later = statistics.median(c["epochs"][1:] or [np.nan])
+        rows.append(
+            {
+                "plain loop, fused Adam": name,
+                "first epoch s": c["epochs"][0],
+                "later epochs s": later,
+                "speed vs float32 eager": reference / later,
+                "held-out loss": heldout_bce(c["model"], X_test),
+            }
+        )
+    return rows
+
+
 def plain_encode(encoder, X):
     with torch.no_grad():
         return encoder(torch.tensor(X, dtype=torch.float32)).numpy()
@@ -409,6 +471,9 @@ def main(argv=None):
         help="also bfloat16 against float32 (CPUs with bfloat16 units only)",
     )
     parser.add_argument("--precision-max-iter", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compile", action="store_true", help="also the plain loop under torch.compile"
+    )
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--memory-probe", choices=["fit", "transform"], help=argparse.SUPPRESS)
     parser.add_argument("--factor", type=int, default=1, help=argparse.SUPPRESS)
@@ -431,6 +496,10 @@ def main(argv=None):
             phase_rows, phase_summary = step_phases(X)
             print(format_table(phase_rows))
             print(", ".join(f"{k}: {v:.3g}" for k, v in phase_summary.items()), end="\n\n")
+    compile_rows = None
+    if args.compile:
+        compile_rows = bench_compile(X, X_test, max(args.epochs, 2))
+        print(format_table(compile_rows), end="\n\n")
     transform_rows = bench_transform(X, args.repeats)  # first: pyod runs last in bench_fit
     fit_rows = bench_fit(X, args.epochs, args.repeats)
     print(format_table(fit_rows), end="\n\n")
@@ -451,6 +520,7 @@ def main(argv=None):
             "precision_defaults": default_precision_rows,
             "step_phases": phase_rows,
             "step_products": phase_summary,
+            "compile": compile_rows,
         },
     )
 

@@ -21,7 +21,7 @@ TINY_ARGS = {
     # --precision runs only on CPUs with bfloat16 matrix instructions; elsewhere it says so
     "bench_speed.py": [
         "--epochs", "1", "--repeats", "1", "--n-train", "300", "--precision",
-        "--precision-max-iter", "2",
+        "--precision-max-iter", "2", "--compile",
     ],
     "bench_noise_levels.py": [
         "--levels", "0.3", "0-0.6", "--test-fractions", "0", "0.3", "--size", "4",
