@@ -12,7 +12,11 @@ every estimator with its default settings apart from ``n_components``:
    epochs (everything else default), to see whether the defaults stop short;
 5. the VAE target: a 784-400-20 Bernoulli VAE with default training on statically
    binarised images against a plain torch VAE of the same shape, whose held-out ELBO is
-   measured after every epoch and taken at its best epoch (an oracle stop).
+   measured after every epoch and taken at its best epoch (an oracle stop);
+6. with ``--time-repeats N``: the RBM and the slowest default fit of item 2 (or
+   ``--time-model``) timed again N times each, alternated, the order reversed every other
+   round: a shared machine's speed drifts by tens of percent within minutes, so single
+   fits minutes apart can favour either. Their medians are the robust comparison.
 
     python benchmarks/bench_defaults.py --data ../shared/data/mnist --out results/defaults.json
 """
@@ -113,6 +117,25 @@ def bench_defaults(X_train, y_train, X_test, y_test, sizes, names, factor, facto
     return rows
 
 
+def bench_timings(X_train, name, size, repeats, seed, log):
+    """``BernoulliRBM(256)`` (the example settings of item 1) and ``name(size)`` with its
+    defaults, fitted ``repeats`` times each in alternation, the order reversed every other
+    round: their fit times and medians, and the ratio of the medians."""
+    contenders = {
+        "BernoulliRBM(256)": lambda: BernoulliRBM(
+            256, learning_rate=0.06, n_iter=RBM_EPOCHS, batch_size=10, random_state=seed),
+        f"{name}({size})": lambda: ESTIMATORS[name](size, random_state=seed, **OVERRIDES),
+    }
+    seconds = {label: [] for label in contenders}
+    for round_ in range(repeats):
+        for label in list(contenders)[:: -1 if round_ % 2 else 1]:
+            seconds[label].append(timed_fit(contenders[label](), X_train))
+            log(f"  {label}: {seconds[label][-1]:.1f} s")
+    rbm, ours = (float(np.median(values)) for values in seconds.values())
+    return {"model": f"{name}({size})", "seconds": seconds, "RBM median s": rbm,
+            "model median s": ours, "ratio": ours / rbm}
+
+
 def bench_vae_oracle(X_train, X_test, seed, max_epochs, log):
     hidden, latent = 400, 20
     rng = np.random.RandomState(seed)
@@ -199,6 +222,16 @@ def write_rst(payload, path):
         f"*{label} budget*: the error (ELBO for the VAE) of the same model trained for "
         f"{label} the default epochs.",
     ]
+    if payload.get("timings"):
+        t = payload["timings"]
+        n = len(t["seconds"][t["model"]])
+        text += [
+            "",
+            f"Timed again in alternation ({n} fits each, the order reversed every other "
+            f"round): BernoulliRBM(256) median {t['RBM median s']:.1f} s, {t['model']} "
+            f"({t['chosen as']}) median {t['model median s']:.1f} s: "
+            f"**{t['ratio']:.2f} of the RBM's time**.",
+        ]
     if "vae" in payload:
         ours, reference = payload["vae"]
         text += [
@@ -272,6 +305,12 @@ def main(argv=None):
     parser.add_argument("--vae-epochs", type=int, default=150,
                         help="epochs of the torch VAE whose best one is the oracle stop")
     parser.add_argument("--skip", nargs="*", default=[], choices=["defaults", "vae"])
+    parser.add_argument("--time-repeats", type=int, default=0,
+                        help="time the RBM and the slowest default fit this many times "
+                        "more, alternated")
+    parser.add_argument("--time-model", nargs=2, metavar=("ESTIMATOR", "SIZE"),
+                        help="the model --time-repeats times (default: the slowest default "
+                        "fit of this run)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--plot", help="draw the validation curves into this PNG file")
@@ -307,6 +346,23 @@ def main(argv=None):
             "model", "size", "budget", "fit s", "epochs", "held-out error",
             "held-out ELBO", "accuracy")} for row in rows]))
         payload["defaults"] = rows
+    if args.time_repeats:
+        if args.time_model:
+            name, size = args.time_model[0], int(args.time_model[1])
+            if name not in ESTIMATORS:
+                parser.error(f"--time-model: {name!r} is not one of {list(ESTIMATORS)}")
+            why = "named by --time-model"
+        elif "defaults" in payload:
+            slowest = max((r for r in payload["defaults"] if r.get("budget") == "default"),
+                          key=lambda r: r["fit s"])
+            name, size = slowest["model"], slowest["size"]
+            why = "the slowest default fit above"
+        else:
+            parser.error("--time-repeats without the defaults' run needs --time-model")
+        log(f"BernoulliRBM(256) against {name}({size}), alternated ...")
+        payload["timings"] = {**bench_timings(X_train, name, size, args.time_repeats,
+                                             args.seed, log), "chosen as": why}
+        print({k: v for k, v in payload["timings"].items() if k != "seconds"})
     if "vae" not in args.skip:
         rows, curve = bench_vae_oracle(X_train, X_test, args.seed, args.vae_epochs, log)
         print(format_table(rows))

@@ -44,7 +44,7 @@ TINY_ARGS = {
     "bench_defaults.py": [
         "--sizes", "4", "--estimators", "AutoEncoder", "VariationalAutoEncoder",
         "--budget-factor", "2", "--vae-epochs", "2", "--tiny", "--plot", "curves.png",
-        "--rst", "results.rst",
+        "--rst", "results.rst", "--time-repeats", "1",
     ],
     "bench_threads.py": [
         "--n-jobs", "None", "--repeats", "1", "--max-iter", "1", "--n-components", "2",
