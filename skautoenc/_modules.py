@@ -32,8 +32,11 @@ class Linear(nn.Linear):
 
     The copy of ``W.T`` is kept between calls and made again when the weights change
     or move. Most in-place updates bump the weights' version, which the cache checks;
-    torch's fused optimisers do not, so the nets that train these layers call
-    :func:`forget_transposed_weights` after every optimiser step.
+    torch's fused optimisers do not. The copy serves evaluation mode only, and training
+    runs in training mode, so the layer drops it whenever its mode is set (``train()``,
+    ``eval()``): after any training, evaluation starts from a fresh copy. (Dropping it
+    after every optimiser step instead, with a step hook, cost about 0.1 ms a step:
+    benchmarks/README.md, "Where the time went".)
     """
 
     _weight_t = None
@@ -47,6 +50,10 @@ class Linear(nn.Linear):
             self._weight_t = weight.detach().t().contiguous()
             self._weight_t_key = key
         return self._weight_t
+
+    def train(self, mode=True):
+        self._weight_t_key = None
+        return super().train(mode)
 
     def forward(self, X):
         if self.training or torch.is_grad_enabled():
@@ -69,13 +76,6 @@ class FillMissing(nn.Module):
 
     def forward(self, X):
         return torch.where(torch.isnan(X), self.values, X)
-
-
-def forget_transposed_weights(module):
-    """Drop the cached ``W.T`` of every :class:`Linear` layer in ``module``."""
-    for layer in module.modules():
-        if isinstance(layer, Linear):
-            layer._weight_t_key = None
 
 
 def make_mlp(sizes, activation, last_activation="identity"):

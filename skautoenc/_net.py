@@ -10,7 +10,6 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 
 from ._data import RowDataset
-from ._modules import forget_transposed_weights
 from ._progress import ProgressLog
 
 
@@ -156,15 +155,6 @@ class AutoEncoderNet(NeuralNet):
             (name, ProgressLog()) if name == "print_log" else (name, callback)
             for name, callback in super().get_default_callbacks()
         ]
-
-    def initialize_optimizer(self, *args, **kwargs):
-        super().initialize_optimizer(*args, **kwargs)
-        # a fused optimiser step leaves the weights' version as it was: tell the layers
-        # that their cached transposed weights are stale
-        self.optimizer_.register_step_post_hook(
-            lambda optimizer, args, kwargs: forget_transposed_weights(self.module_)
-        )
-        return self
 
     def _set_training(self, training=True):
         # skorch sets the mode of every submodule before every batch; skip it when the

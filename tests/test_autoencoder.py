@@ -277,6 +277,20 @@ def test_codes_follow_further_training(digits):
     assert_array_equal(ae.transform(X), fresh.transform(X))
 
 
+def test_codes_follow_partial_fit_without_validation(digits):
+    # partial_fit validates nothing, so no evaluation pass runs between its fused
+    # optimiser steps and the next transform: the switch back to evaluation mode alone
+    # must drop the cached transposed weights
+    X = digits[0][:200]
+    ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), random_state=0)
+    codes = ae.partial_fit(X).transform(X)
+    ae.partial_fit(X)
+    fresh = AutoEncoder(**ae.get_params())
+    fresh.__setstate__(ae.__getstate__())
+    assert not np.allclose(ae.transform(X), codes)
+    assert_array_equal(ae.transform(X), fresh.transform(X))
+
+
 def test_transform_same_for_read_only_reversed_and_float32_views(digits):
     X = digits[0][:300]
     ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
