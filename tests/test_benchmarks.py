@@ -121,6 +121,30 @@ def test_benchmark_runs_on_tiny_settings(script, tiny_runs):
         assert text.count("\n|---|") >= 1
 
 
+def test_defaults_benchmark_times_the_rbm_and_the_slowest_fit_in_alternation(tiny_runs):
+    result, out = tiny_runs["bench_defaults.py"]
+    _check(result)
+    timings = json.loads(out.read_text())["timings"]
+    defaults = [r for r in json.loads(out.read_text())["defaults"]
+                if r.get("budget") == "default"]
+    slowest = max(defaults, key=lambda r: r["fit s"])
+    assert timings["model"] == f"{slowest['model']}({slowest['size']})"
+    assert [len(v) for v in timings["seconds"].values()] == [1, 1]
+    assert "Timed again in alternation" in (out.parent / "results.rst").read_text()
+
+
+def test_speed_benchmark_times_torch_compile(tiny_runs):
+    result, out = tiny_runs["bench_speed.py"]
+    _check(result)
+    rows = json.loads(out.read_text())["compile"]
+    names = [r["plain loop, fused Adam"] for r in rows]
+    assert names[:2] == ["float32, eager", "float32, compiled"]
+    assert len(names) in (2, 4)  # bfloat16 only where the CPU has bfloat16 instructions
+    losses = [r["held-out loss"] for r in rows]
+    # compiling changes how the loss is computed, not what the loop learns
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-3)
+
+
 def make_tables():
     sys.path.insert(0, str(BENCHMARKS))
     try:
