@@ -291,6 +291,19 @@ def test_codes_follow_partial_fit_without_validation(digits):
     assert_array_equal(ae.transform(X), fresh.transform(X))
 
 
+def test_codes_follow_training_after_unpickling(digits):
+    import pickle
+
+    X = digits[0][:200]
+    ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+    ae = pickle.loads(pickle.dumps(ae))
+    codes = ae.transform(X)
+    ae.partial_fit(X)
+    fresh = pickle.loads(pickle.dumps(ae))
+    assert not np.allclose(ae.transform(X), codes)
+    assert_array_equal(ae.transform(X), fresh.transform(X))
+
+
 def test_transform_same_for_read_only_reversed_and_float32_views(digits):
     X = digits[0][:300]
     ae = AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
