@@ -6,8 +6,6 @@ from numbers import Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.impute._base import _BaseImputer
-from sklearn.utils._mask import _get_mask
-from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils._param_validation import Interval, MissingValues
 from sklearn.utils.validation import (
     FLOAT_DTYPES,
@@ -21,7 +19,7 @@ from ._corruption import correlated_groups
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
 from ._runtime import warn_at_caller
-from ._validation import in_unit_interval
+from ._validation import in_unit_interval, is_nan, missing_mask
 
 #: The parameters of the imputer that are those of its :class:`DenoisingAutoEncoder`.
 _NETWORK_PARAMETERS = (
@@ -277,10 +275,10 @@ class AutoEncoderImputer(_BaseImputer):
             X,
             dtype=FLOAT_DTYPES,
             # NaN is data only where it is the placeholder; infinity never is
-            ensure_all_finite="allow-nan" if is_scalar_nan(self.missing_values) else True,
+            ensure_all_finite="allow-nan" if is_nan(self.missing_values) else True,
             reset=reset,
         )
-        return X, _get_mask(X, self.missing_values)
+        return X, missing_mask(X, self.missing_values)
 
     @staticmethod
     def _observed(X, mask, features):

@@ -2,12 +2,25 @@
 compute in, [0, 1] for a Bernoulli objective, memory maps; the conversion to float32; and,
 with ``missing_values=np.nan``, the fill values and rows with nothing observed."""
 
+import math
 import mmap
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import assert_all_finite
+
+
+def is_nan(value):
+    """Whether ``value`` is a NaN number (``np.nan``, ``float("nan")``, a numpy NaN): the
+    placeholder test of scikit-learn's imputers, without their private helper."""
+    return isinstance(value, Real) and math.isnan(value)
+
+
+def missing_mask(X, missing_values):
+    """Where the dense numeric array ``X`` holds ``missing_values`` (NaN or a number)."""
+    return np.isnan(X) if is_nan(missing_values) else X == missing_values
 
 
 def value_range(X):

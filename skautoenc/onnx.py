@@ -44,7 +44,6 @@ True
 """
 
 import numpy as np
-from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -69,6 +68,7 @@ from ._denoising import DenoisingAutoEncoder
 from ._imputer import AutoEncoderImputer
 from ._modules import FillMissing
 from ._sparse import SparseAutoEncoder
+from ._validation import is_nan
 from ._variational import VariationalAutoEncoder
 
 __all__ = ["decoder_to_onnx", "register"]
@@ -294,7 +294,7 @@ def _imputer_converter(scope, operator, container):
         data = add_node("Cast", [source], to=TensorProto.FLOAT)
     float32 = add_node("Cast", [data], to=TensorProto.FLOAT) if double else data
     placeholder = imputer.missing_values
-    if is_scalar_nan(placeholder):
+    if is_nan(placeholder):
         missing = add_node("IsNaN", [float32])
     else:
         value = add_array(np.array([placeholder], dtype=np.float32), "placeholder")

@@ -84,6 +84,28 @@ def test_dtype_is_preserved(digit_holes, dtype):
     assert imputer.transform(X_test.astype(dtype)).dtype == dtype
 
 
+@pytest.mark.parametrize(
+    "value, expected",
+    [(np.nan, True), (float("nan"), True), (np.float32("nan"), True), (-1, False),
+     (0.0, False), (None, False), ("nan", False), (np.inf, False)],
+)
+def test_placeholder_nan_test(value, expected):
+    # skautoenc's own test of scikit-learn's placeholder convention, so that the imputer
+    # and its ONNX export do not import scikit-learn's private helpers
+    from skautoenc._validation import is_nan
+
+    assert is_nan(value) is expected
+
+
+def test_missing_mask():
+    from skautoenc._validation import missing_mask
+
+    X = np.array([[np.nan, 1.0, -1.0], [0.0, np.nan, -1.0]])
+    assert_array_equal(missing_mask(X, np.nan), [[True, False, False], [False, True, False]])
+    assert_array_equal(missing_mask(X, -1), [[False, False, True], [False, False, True]])
+    assert missing_mask(X, 0).dtype == bool
+
+
 def test_numeric_placeholder(digit_holes):
     """missing_values=-1: the entries equal to -1 are the missing ones; NaN is an error."""
     _, _, X_train, X_test = digit_holes
