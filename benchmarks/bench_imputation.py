@@ -117,8 +117,9 @@ def image_rows(args, seed):
 
 def timing_rows(args, seed):
     """The block's fit + transform time of the autoencoder and the nearest neighbours,
-    alternated ``--time-repeats`` times: a shared machine's speed drifts within minutes,
-    so one timing each, minutes apart, can favour either."""
+    alternated ``--time-repeats`` times, the order reversed every other round: a shared
+    machine's speed drifts within minutes, so one timing each, minutes apart, can favour
+    either. Also the median of each round's ratio (autoencoder over neighbours)."""
     X_train, X_test, _, _, name = load_dataset(args.data, n_train=args.n_train)
     side = block_side(args)
     X_holes = holes(X_test, "block", np.random.RandomState(seed + 3), side)
@@ -128,16 +129,20 @@ def timing_rows(args, seed):
         if imputer_name in ("KNNImputer()", "AutoEncoderImputer()")
     }
     seconds = {imputer_name: [] for imputer_name in contenders}
-    for _ in range(args.time_repeats):
-        for imputer_name, imputer in contenders.items():
+    for round_ in range(args.time_repeats):
+        for imputer_name in list(contenders)[:: -1 if round_ % 2 else 1]:
+            imputer = contenders[imputer_name]
             start = time.perf_counter()
             clone(imputer).fit(X_train).transform(X_holes)
             seconds[imputer_name].append(time.perf_counter() - start)
             print(f"  {side}x{side} block, {imputer_name}: "
                   f"{seconds[imputer_name][-1]:.1f} s", flush=True)
+    ratio = float(np.median(np.divide(seconds["AutoEncoderImputer()"],
+                                      seconds["KNNImputer()"])))
     return [
         {"missing": f"{side}x{side} block", "imputer": imputer_name,
-         "fit + transform s": values, "median s": float(np.median(values))}
+         "fit + transform s": values, "median s": float(np.median(values)),
+         "vs KNNImputer, by rounds": ratio if imputer_name.startswith("AutoEncoder") else 1.0}
         for imputer_name, values in seconds.items()
     ]
 

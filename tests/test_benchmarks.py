@@ -30,7 +30,7 @@ TINY_ARGS = {
     ],
     "bench_missing.py": ["--fractions", "0.3", "--max-iter", "1", "--n-components", "2"],
     "bench_imputation.py": ["--n-train", "300", "--fractions", "0.5", "--table-seeds", "1",
-                            "--max-iter", "2"],
+                            "--max-iter", "2", "--time-repeats", "2"],
     "bench_onnx.py": [
         "--epochs", "1", "--repeats", "1", "--single-rows", "3", "--n-components", "2",
     ],
