@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -76,6 +77,22 @@ def measured_on(info):
     flags = ", ".join(cpu.get("flags", [])) or "none"
     return (f"Measured on {info['date']}: {cpu.get('model', info['processor'])} "
             f"({info['cpu_count']} cores; flags: {flags}), torch {info['torch']}")
+
+
+def alternated(names, repeats):
+    """The order in which to time the contenders ``names``, ``repeats`` times each: in
+    turn, the order reversed every other round, so that a machine whose speed drifts
+    within minutes favours none of them."""
+    names = list(names)
+    for round_ in range(repeats):
+        yield from names[::-1] if round_ % 2 else names
+
+
+def by_rounds(reference, values):
+    """The median over rounds of ``reference / value`` within each round: the ratio of two
+    contenders timed next to each other, less exposed than the ratio of their medians to
+    a machine whose speed drifts over a run (both are reported)."""
+    return statistics.median(r / v for r, v in zip(reference, values))
 
 
 def format_table(rows):

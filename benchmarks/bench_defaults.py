@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _data import format_table, load_dataset, machine, measured_on, write_json
+from _data import alternated, format_table, load_dataset, machine, measured_on, write_json
 from bench_features import ESTIMATORS, classifier
 from bench_quality import TorchVAETrainer, reconstruction_error
 from sklearn.decomposition import PCA
@@ -75,12 +75,17 @@ OVERRIDES = {}
 RBM_EPOCHS = 20
 
 
+def reference_rbm(seed):
+    """``BernoulliRBM(256)`` with scikit-learn's example settings: the fit time to beat."""
+    return BernoulliRBM(256, learning_rate=0.06, n_iter=RBM_EPOCHS, batch_size=10,
+                        random_state=seed)
+
+
 def bench_defaults(X_train, y_train, X_test, y_test, sizes, names, factor, factor_sizes,
                    seed, log):
     rows = [{"model": "raw pixels", "size": X_train.shape[1],
              "accuracy": probe(X_train, y_train, X_test, y_test)}]
-    rbm = BernoulliRBM(256, learning_rate=0.06, n_iter=RBM_EPOCHS, batch_size=10,
-                       random_state=seed)
+    rbm = reference_rbm(seed)
     log("BernoulliRBM(256) ...")
     seconds = timed_fit(rbm, X_train)
     rows.append({"model": "BernoulliRBM", "size": 256, "fit s": seconds,
@@ -118,19 +123,17 @@ def bench_defaults(X_train, y_train, X_test, y_test, sizes, names, factor, facto
 
 
 def bench_timings(X_train, name, size, repeats, seed, log):
-    """``BernoulliRBM(256)`` (the example settings of item 1) and ``name(size)`` with its
-    defaults, fitted ``repeats`` times each in alternation, the order reversed every other
-    round: their fit times and medians, and the ratio of the medians."""
+    """:func:`reference_rbm` and ``name(size)`` with its defaults, fitted ``repeats``
+    times each in alternation, the order reversed every other round: their fit times and
+    medians, and the ratio of the medians."""
     contenders = {
-        "BernoulliRBM(256)": lambda: BernoulliRBM(
-            256, learning_rate=0.06, n_iter=RBM_EPOCHS, batch_size=10, random_state=seed),
+        "BernoulliRBM(256)": lambda: reference_rbm(seed),
         f"{name}({size})": lambda: ESTIMATORS[name](size, random_state=seed, **OVERRIDES),
     }
     seconds = {label: [] for label in contenders}
-    for round_ in range(repeats):
-        for label in list(contenders)[:: -1 if round_ % 2 else 1]:
-            seconds[label].append(timed_fit(contenders[label](), X_train))
-            log(f"  {label}: {seconds[label][-1]:.1f} s")
+    for label in alternated(contenders, repeats):
+        seconds[label].append(timed_fit(contenders[label](), X_train))
+        log(f"  {label}: {seconds[label][-1]:.1f} s")
     rbm, ours = (float(np.median(values)) for values in seconds.values())
     return {"model": f"{name}({size})", "seconds": seconds, "RBM median s": rbm,
             "model median s": ours, "ratio": ours / rbm}

@@ -27,7 +27,7 @@ import argparse
 import time
 
 import numpy as np
-from _data import format_table, load_dataset, machine, write_json
+from _data import alternated, by_rounds, format_table, load_dataset, machine, write_json
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
@@ -129,16 +129,13 @@ def timing_rows(args, seed):
         if imputer_name in ("KNNImputer()", "AutoEncoderImputer()")
     }
     seconds = {imputer_name: [] for imputer_name in contenders}
-    for round_ in range(args.time_repeats):
-        for imputer_name in list(contenders)[:: -1 if round_ % 2 else 1]:
-            imputer = contenders[imputer_name]
-            start = time.perf_counter()
-            clone(imputer).fit(X_train).transform(X_holes)
-            seconds[imputer_name].append(time.perf_counter() - start)
-            print(f"  {side}x{side} block, {imputer_name}: "
-                  f"{seconds[imputer_name][-1]:.1f} s", flush=True)
-    ratio = float(np.median(np.divide(seconds["AutoEncoderImputer()"],
-                                      seconds["KNNImputer()"])))
+    for imputer_name in alternated(contenders, args.time_repeats):
+        start = time.perf_counter()
+        clone(contenders[imputer_name]).fit(X_train).transform(X_holes)
+        seconds[imputer_name].append(time.perf_counter() - start)
+        print(f"  {side}x{side} block, {imputer_name}: "
+              f"{seconds[imputer_name][-1]:.1f} s", flush=True)
+    ratio = float(by_rounds(seconds["AutoEncoderImputer()"], seconds["KNNImputer()"]))
     return [
         {"missing": f"{side}x{side} block", "imputer": imputer_name,
          "fit + transform s": values, "median s": float(np.median(values)),

@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 import torch
-from _data import PeakRSS, format_table, load_dataset, machine, write_json
+from _data import PeakRSS, by_rounds, format_table, load_dataset, machine, write_json
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
@@ -150,13 +150,6 @@ def timed(fn, *args):
     start = time.perf_counter()
     result = fn(*args)
     return time.perf_counter() - start, result
-
-
-def by_rounds(reference, values):
-    """The median over rounds of ``reference / value`` within each round: the ratio of two
-    contenders timed next to each other, less exposed than the ratio of their medians to
-    a machine whose speed drifts over a run (both are reported)."""
-    return statistics.median(r / v for r, v in zip(reference, values))
 
 
 def bench_fit(X, epochs, repeats):
