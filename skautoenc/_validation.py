@@ -1,6 +1,7 @@
 """Checks of the data given to an estimator: finiteness and the float32 range the networks
 compute in, [0, 1] for a Bernoulli objective, memory maps; the conversion to float32; and,
-with ``missing_values=np.nan``, the fill values and rows with nothing observed."""
+with ``missing_values=np.nan``, the fill values and rows with nothing observed; and the
+imputer's placeholder test and mask (:func:`is_nan`, :func:`missing_mask`)."""
 
 import math
 import mmap
