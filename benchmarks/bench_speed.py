@@ -31,7 +31,15 @@ import warnings
 
 import numpy as np
 import torch
-from _data import PeakRSS, by_rounds, format_table, load_dataset, machine, write_json
+from _data import (
+    PeakRSS,
+    alternated,
+    by_rounds,
+    format_table,
+    load_dataset,
+    machine,
+    write_json,
+)
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
@@ -155,9 +163,8 @@ def timed(fn, *args):
 def bench_fit(X, epochs, repeats):
     fits = contenders()
     times = {name: [] for name in fits}
-    for _ in range(repeats):  # alternate: every contender once per round
-        for name, fn in fits.items():
-            times[name].append(timed(fn, X, epochs)[0])
+    for name in alternated(fits, repeats):  # every contender once per round
+        times[name].append(timed(fits[name], X, epochs)[0])
     # pyod last, on its own: once it is imported (with numba), the other contenders ran
     # up to 20% slower in this process
     if importlib.util.find_spec("pyod") is None:
@@ -200,20 +207,28 @@ def bench_precision(X, X_test, epochs, repeats, default_max_iter=None):
     """bfloat16 autocast against float32: throughput against the plain float32 loop, in
     alternation, and the held-out loss each reaches after the same epochs; then a
     default ``AutoEncoder(32)`` in float32 against ``mixed_precision="auto"`` (with
-    ``default_max_iter`` epochs instead of the default budget, for the smoke test)."""
+    ``default_max_iter`` epochs instead of the default budget, for the smoke test).
+
+    The plain loop with fused Adam under autocast is what skautoenc's
+    ``mixed_precision=True`` step does without the library around it: the ceiling of
+    its ratio on the machine at hand. Each round times every fit once, the order
+    reversed every other round."""
     fits = {
         "plain torch loop, float32": fit_plain_torch,
         "plain torch loop, bfloat16 autocast": functools.partial(fit_plain_torch, bfloat16=True),
+        "plain torch loop, fused Adam, float32": functools.partial(fit_plain_torch, fused=True),
+        "plain torch loop, fused Adam, bfloat16 autocast": functools.partial(
+            fit_plain_torch, fused=True, bfloat16=True
+        ),
         "skautoenc, float32": fit_skautoenc,
         "skautoenc, mixed_precision=True": functools.partial(fit_skautoenc, mixed_precision=True),
     }
     times = {name: [] for name in fits}
     losses = {}
-    for _ in range(repeats):
-        for name, fn in fits.items():
-            seconds, model = timed(fn, X, epochs)
-            times[name].append(seconds)
-            losses[name] = heldout_bce(model, X_test)  # the same seed: the same model
+    for name in alternated(fits, repeats):
+        seconds, model = timed(fits[name], X, epochs)
+        times[name].append(seconds)
+        losses[name] = heldout_bce(model, X_test)  # the same seed: the same model
     reference = statistics.median(times["plain torch loop, float32"])
     rows = [
         {

@@ -3,6 +3,7 @@
 They check that the scripts run and write their JSON, not any number.
 """
 
+import importlib
 import json
 import os
 import subprocess
@@ -146,12 +147,41 @@ def test_speed_benchmark_times_torch_compile(tiny_runs):
 
 
 def make_tables():
+    return _benchmark_module("make_tables")
+
+
+def _benchmark_module(name):
+    """The module ``benchmarks/name.py``."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import make_tables
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return make_tables
+
+
+def test_alternated_reverses_the_order_every_other_round():
+    # a machine whose speed drifts during a run favours no contender
+    order = list(_benchmark_module("_data").alternated(["a", "b", "c"], 3))
+    assert order == ["a", "b", "c", "c", "b", "a", "a", "b", "c"]
+
+
+def test_by_rounds_is_the_median_of_the_ratios_within_each_round():
+    # rounds' ratios 2, 1 and 3; the ratio of the medians would be 4 / 3
+    assert _benchmark_module("_data").by_rounds([2.0, 4.0, 9.0], [1.0, 4.0, 3.0]) == 2.0
+
+
+def test_speed_benchmark_times_the_bare_bfloat16_step_next_to_skautoenc(tiny_runs):
+    result, out = tiny_runs["bench_speed.py"]
+    _check(result)
+    payload = json.loads(out.read_text())
+    if payload["precision"] is None:
+        pytest.skip("this CPU has no bfloat16 instructions: --precision does not run")
+    rows = {row["fit"]: row for row in payload["precision"]}
+    # the plain loop with fused Adam under autocast: the ceiling of mixed_precision=True
+    assert {"plain torch loop, fused Adam, bfloat16 autocast",
+            "skautoenc, mixed_precision=True"} <= set(rows)
+    assert all(row["by rounds"] > 0 for row in rows.values())
+    assert "| by rounds |" in make_tables().WRITERS["speed"](payload)
 
 
 def test_published_tables_are_generated_from_the_recorded_json():
