@@ -125,9 +125,9 @@ def test_benchmark_runs_on_tiny_settings(script, tiny_runs):
 def test_defaults_benchmark_times_the_rbm_and_the_slowest_fit_in_alternation(tiny_runs):
     result, out = tiny_runs["bench_defaults.py"]
     _check(result)
-    timings = json.loads(out.read_text())["timings"]
-    defaults = [r for r in json.loads(out.read_text())["defaults"]
-                if r.get("budget") == "default"]
+    payload = json.loads(out.read_text())
+    timings = payload["timings"]
+    defaults = [r for r in payload["defaults"] if r.get("budget") == "default"]
     slowest = max(defaults, key=lambda r: r["fit s"])
     assert timings["model"] == f"{slowest['model']}({slowest['size']})"
     assert [len(v) for v in timings["seconds"].values()] == [1, 1]
