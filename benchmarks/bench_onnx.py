@@ -47,8 +47,8 @@ def seconds(fn):
     return time.perf_counter() - start
 
 
-def weight_bytes(layers):
-    return sum(4 * p.numel() for layer in layers for p in layer.parameters())
+def weight_bytes(module):
+    return sum(4 * p.numel() for p in module.parameters())
 
 
 def bench(cls, X_train, y_train, X_test, n_components, epochs, repeats, n_single):
@@ -83,8 +83,8 @@ def bench(cls, X_train, y_train, X_test, n_components, epochs, repeats, n_single
     batch = {k: statistics.median(v) for k, v in batch.items()}
     single = {k: statistics.median(v) for k, v in single.items()}
     module = estimator.net_.module_
-    encoder_weights = weight_bytes(module.encoder_layers())
-    decoder_weights = weight_bytes(module.decoder_layers())
+    encoder_weights = weight_bytes(module.encoder)
+    decoder_weights = weight_bytes(module.decoder)
     return {
         "estimator": cls.__name__,
         "max |proba diff|": float(np.abs(probabilities - pipe.predict_proba(X_test)).max()),

@@ -418,7 +418,7 @@ def bench_transform(X, repeats):
     for _ in range(repeats):
         ae = fit_skautoenc(X, 1)
         encoder_plain = torch_autoencoder(X.shape[1])[0]
-        encoder_plain.load_state_dict(ae.net_.module_.encoder.state_dict())
+        encoder_plain.load_state_dict(ae.net_.module_.encoder.layers.state_dict())
         encoder_plain.eval()
 
         for _ in range(3):

@@ -128,7 +128,7 @@ single = SparseAutoEncoder(
     max_iter=300, random_state=0,
 ).fit(X_train)
 # sphinx_gallery_thumbnail_number = 2
-W = single.net_.module_.encoder[0].weight.detach().cpu().numpy()  # (n_components, n_pixels)
+W = single.net_.module_.encoder.layers[0].weight.detach().cpu().numpy()  # (n_components, n_pixels)
 
 fig, axes = plt.subplots(10, 10, figsize=(8, 8.6))
 for ax, w in zip(axes.ravel(), W):

@@ -6,25 +6,26 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
-from ._modules import HourglassMLP
+from ._network import AutoEncoderModule, build_parts, check_parts
 from ._pretraining import pretrain_net
-from ._validation import check_unit_interval, in_unit_interval
+from ._validation import check_unit_interval
 
 
-def resolve_reconstruction_loss(loss, X, previous=None):
-    """Pick the reconstruction loss for ``X`` and check that ``X`` suits it.
+def resolve_reconstruction_loss(loss, facts, previous=None):
+    """Pick the reconstruction loss for data of :class:`DataFacts` ``facts`` and check
+    that the data suit it.
 
-    ``"auto"`` means ``"bce"`` when every value of ``X`` lies in [0, 1] and
-    ``"mse"`` otherwise. On a warm start, ``previous`` (the fitted loss) is kept.
+    ``"auto"`` means ``"bce"`` when every value lies in [0, 1] and ``"mse"`` otherwise.
+    On a warm start, ``previous`` (the fitted loss) is kept.
     """
-    unit = in_unit_interval(X)
+    unit = facts.unit_interval
     if previous is not None:
         loss = previous
     elif loss == "auto":
         loss = "bce" if unit else "mse"
     if loss == "bce" and not unit:
         check_unit_interval(
-            X, "The Bernoulli cross-entropy loss (loss='bce')", alternative="loss='mse'"
+            facts, "The Bernoulli cross-entropy loss (loss='bce')", alternative="loss='mse'"
         )
     return loss
 
@@ -45,6 +46,7 @@ class AutoEncoder(BaseAutoEncoder):
     Parameters
     ----------
     {n_components}
+    {network}
     {hidden_layer_sizes}
     {loss}
     {activation}
@@ -141,6 +143,10 @@ class AutoEncoder(BaseAutoEncoder):
         self,
         n_components=32,
         *,
+        encoder="mlp",
+        decoder=None,
+        image_shape=None,
+        conv_channels=(32, 64),
         hidden_layer_sizes=(256,),
         loss="auto",
         activation="relu",
@@ -166,8 +172,13 @@ class AutoEncoder(BaseAutoEncoder):
         mixed_precision=False,
         n_jobs="auto",
         verbose=0,
+        **kwargs,
     ):
         self.n_components = n_components
+        self.encoder = encoder
+        self.decoder = decoder
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
         self.hidden_layer_sizes = hidden_layer_sizes
         self.loss = loss
         self.activation = activation
@@ -193,15 +204,31 @@ class AutoEncoder(BaseAutoEncoder):
         self.mixed_precision = mixed_precision
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self._store_routed(kwargs)
 
-    def _check_training_data(self, X, reuse):
-        if self._allows_nan() and self.pretraining is not None and not reuse:
-            raise ValueError(  # greedy pretraining reads raw rows
-                f"pretraining={self.pretraining!r} does not take missing values: use "
-                "pretraining=None with missing_values=np.nan, or impute X first."
-            )
+    #: The activation the network applies to the encoder's output (a hook: the sparse
+    #: penalty reads codes in (0, 1)).
+    _code_activation = "identity"
+    #: Whether a row with missing entries is encoded in two passes (a hook: the imputer's
+    #: network encodes in one, :class:`~skautoenc._network.AutoEncoderModule`).
+    _refills_missing = True
+
+    def _check_training_data(self, X, facts, reuse):
+        if self.pretraining is not None and not reuse:
+            if self._allows_nan():
+                raise ValueError(  # greedy pretraining reads raw rows
+                    f"pretraining={self.pretraining!r} does not take missing values: use "
+                    "pretraining=None with missing_values=np.nan, or impute X first."
+                )
+            if self.encoder != "mlp" or self.decoder not in (None, "mlp"):
+                raise ValueError(
+                    f"pretraining={self.pretraining!r} stacks the layers of the built-in "
+                    "MLP (encoder='mlp'); it has no layer-wise scheme for "
+                    f"encoder={_name(self.encoder)}, decoder={_name(self.decoder)}. Use "
+                    "pretraining=None with that network."
+                )
         previous = self.loss_ if reuse else None
-        self.loss_ = resolve_reconstruction_loss(self.loss, X, previous)
+        self.loss_ = resolve_reconstruction_loss(self.loss, facts, previous)
 
     def _pretrain(self, net, data):
         """Greedy layer-wise pretraining of a freshly initialised ``net``, as
@@ -219,15 +246,23 @@ class AutoEncoder(BaseAutoEncoder):
             verbose=self.verbose,
         )
 
-    def _make_module(self, n_features):
-        return HourglassMLP(
+    def _build_module(self, n_features):
+        encoder, decoder = build_parts(self, n_features)
+        check_parts(encoder, decoder, n_features, self.n_components)
+        return AutoEncoderModule(
+            encoder,
+            decoder,
             n_features,
-            self.n_components,
-            hidden_layer_sizes=self._hidden_layer_sizes(),
-            activation=self.activation,
+            code_activation=self._code_activation,
             output_activation="logistic" if self.loss_ == "bce" else "identity",
             fill_missing=self._allows_nan(),
+            refills_missing=self._allows_nan() and self._refills_missing,
         )
 
     def _net_params(self):
         return {"criterion__loss": self.loss_, "criterion__missing": self._allows_nan()}
+
+
+def _name(spec):
+    """How a network parameter reads in a message: a family's name or a class's."""
+    return repr(spec) if spec is None or isinstance(spec, str) else spec.__name__

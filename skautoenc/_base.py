@@ -1,23 +1,30 @@
 """The estimator base class that every skautoenc estimator extends, and its hooks.
 
 An estimator *holds* a skorch :class:`~skorch.NeuralNet` (``net_``) that it builds in
-``fit`` from flat, scikit-learn style hyperparameters. What differs between the
-estimators (the torch module, the training objective, input corruption) is supplied by
-the hooks :meth:`BaseAutoEncoder._make_module`, ``_net_class``,
-:meth:`BaseAutoEncoder._net_params`, :meth:`BaseAutoEncoder._check_training_data`,
-:meth:`BaseAutoEncoder._pretrain`, :meth:`BaseAutoEncoder._after_fit`,
-:meth:`BaseAutoEncoder._encode`, :meth:`BaseAutoEncoder._reconstruct`,
-:meth:`BaseAutoEncoder._bernoulli_input` and the class attribute ``_auto_max_epochs``.
-No estimator overrides another private method of this class.
+``fit``. ``fit`` is three steps: one validation pass over ``X`` that returns a record of
+facts about it (:class:`~skautoenc._validation.DataFacts`: its range, missing entries,
+image shape), which :meth:`BaseAutoEncoder._check_training_data` turns into the fitted
+settings that depend on the data (a loss, a likelihood); one hook,
+:meth:`BaseAutoEncoder._build_module`, that builds the network from them through the
+network contract (:mod:`skautoenc._network`); and one training call. What differs
+between the estimators is supplied by those hooks and by ``_net_class``,
+:meth:`BaseAutoEncoder._net_params`, :meth:`BaseAutoEncoder._pretrain`,
+:meth:`BaseAutoEncoder._after_fit`, :meth:`BaseAutoEncoder._encode`,
+:meth:`BaseAutoEncoder._reconstruct`, :meth:`BaseAutoEncoder._bernoulli_input` and the
+class attribute ``_auto_max_epochs``. No estimator overrides another private method of
+this class, and nothing here reaches into a network's layers: the base talks to its
+module through ``encode``, ``decode``, ``forward`` and ``set_fill_values`` only.
 
 The rest of the machinery lives next to this file, one concept per module:
+``_network`` (the contract, the wrapper modules and the routed ``encoder__``
+parameters), ``_modules`` (the built-in families, ``"mlp"`` and ``"conv"``),
 ``_validation`` (checks of the data), ``_data`` (datasets and batch iterators), ``_net``
 (the skorch net subclass, its callbacks and the snapshot that undoes a failed fit),
 ``_progress`` (what ``verbose`` prints), ``_runtime`` (threads, subnormal numbers and
 warnings around each call), ``_persistence`` (the net as plain data), ``_pretraining``,
-``_modules`` (the torch modules), ``_losses`` and ``_docstrings`` (shared docstring
-entries). The public ``skautoenc.onnx`` (the ONNX converters) reads a fitted network
-through its modules' ``encoder_layers``, ``decoder_layers`` and ``refills_missing`` only.
+``_losses`` and ``_docstrings`` (shared docstring entries). The public
+``skautoenc.onnx`` (the ONNX converters) exports a fitted network with ``torch.onnx``
+through the same contract.
 """
 
 import math
@@ -53,15 +60,16 @@ from ._net import (
     LinearDecay,
     TrainingSnapshot,
 )
-from ._persistence import PARAMETERS_ADDED, net_from_state, net_to_state
+from ._network import RoutedParams
+from ._persistence import FORMAT_VERSION, net_from_state, net_to_state
 from ._runtime import adapt_threads, compute_settings, fast_bfloat16, warn_at_caller
 from ._validation import (
     _copy_to_float32,
     all_missing_rows,
     check_float32_range,
+    check_training_data,
     is_memory_mapped,
     observed_means,
-    value_range,
 )
 
 #: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
@@ -97,16 +105,27 @@ _TORCH_RNG_LOCK = threading.RLock()
 
 
 class BaseAutoEncoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    RoutedParams,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Base class of the skautoenc estimators. Not for direct use.
 
-    Subclasses set ``_net_class`` and implement :meth:`_make_module`; they may
-    extend :meth:`_net_params` and :meth:`_check_training_data`.
+    Subclasses set ``_net_class`` and implement :meth:`_build_module`; they may
+    extend :meth:`_net_params` and :meth:`_check_training_data`. Their ``__init__`` takes
+    ``**kwargs`` (the ``encoder__`` and ``decoder__`` parameters) and passes them to
+    ``_store_routed``.
     """
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        # an instance passes here, for build_parts to say that the class is wanted
+        "encoder": [StrOptions({"mlp", "conv"}), type, torch.nn.Module],
+        "decoder": [None, StrOptions({"mlp", "conv"}), type, torch.nn.Module],
+        "image_shape": [None, "array-like"],
+        "conv_channels": ["array-like"],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -143,16 +162,21 @@ class BaseAutoEncoder(
     _auto_max_epochs = 200
 
     @abstractmethod
-    def _make_module(self, n_features):
-        """Return the (unfitted) torch module for ``n_features`` inputs."""
+    def _build_module(self, n_features):
+        """Hook: the (untrained) network for rows of ``n_features``, built through the
+        network contract (:mod:`skautoenc._network`) from the parameters and the fitted
+        settings that :meth:`_check_training_data` set. Persistence calls it again to
+        rebuild a saved network before loading its weights."""
 
     def _net_params(self):
         """Extra keyword arguments for the skorch net (criterion, etc.)."""
         return {}
 
-    def _check_training_data(self, X, reuse):
+    def _check_training_data(self, X, facts, reuse):
         """Check ``X`` against the objective; set data-dependent fitted attributes.
 
+        ``facts`` is the :class:`~skautoenc._validation.DataFacts` of ``X`` (its range,
+        missing entries, image shape), from the one validation pass of ``fit``.
         ``reuse`` is True when training continues a fitted net (warm start or
         ``partial_fit``): settings taken from the first fit's data must then be kept.
         """
@@ -211,11 +235,11 @@ class BaseAutoEncoder(
         reuse = hasattr(self, "net_") and (partial or self.warm_start)
         snapshot = None
         try:
-            X = self._validate_input(X, reset=not reuse)
+            X, facts = self._validate_training_data(X, reset=not reuse, partial=partial)
             if reuse:
                 snapshot = TrainingSnapshot(self.net_)
             with compute_settings(self.n_jobs):
-                interrupted = self._fit(X, reuse=reuse, partial=partial)
+                interrupted = self._fit(X, facts, reuse=reuse, partial=partial)
         except BaseException:
             if snapshot is not None:
                 snapshot.restore()
@@ -259,13 +283,13 @@ class BaseAutoEncoder(
         return max(AUTO_MIN_EPOCHS, min(self._auto_max_epochs, epochs))
 
     def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
+        return _positive_ints(self.hidden_layer_sizes, "hidden_layer_sizes")
+
+    def _conv_channels(self):
+        channels = _positive_ints(self.conv_channels, "conv_channels")
+        if not channels:
+            raise ValueError("conv_channels must name at least one layer, e.g. (32, 64).")
+        return channels
 
     def _resolve_device(self):
         if self.device == "auto":
@@ -277,13 +301,14 @@ class BaseAutoEncoder(
             )
         return self.device
 
-    def _fit(self, X, reuse, partial=False):
-        """Train on validated ``X``; return a message if training was interrupted.
+    def _fit(self, X, facts, reuse, partial=False):
+        """Train on validated ``X`` (whose :class:`DataFacts` are ``facts``); return a
+        message if training was interrupted.
 
         The message is that of the ``KeyboardInterrupt`` that :meth:`fit` raises once
         the estimator holds the weights reached so far; ``None`` otherwise.
         """
-        n_samples = X.shape[0]
+        n_samples = facts.n_samples
         if not reuse:
             # decided once, by the first fit's data: the net's validation split
             self.do_early_stopping_ = self._resolve_early_stopping(n_samples)
@@ -296,9 +321,9 @@ class BaseAutoEncoder(
                     f"leaves no training or no validation sample with n_samples={n_samples}; "
                     "use more samples, another validation_fraction or early_stopping=False."
                 )
-        if self._allows_nan() and np.isnan(value_range(X)[1]):
+        if facts.all_missing:
             raise ValueError("X has no observed entry: every value is missing (NaN).")
-        self._check_training_data(X, reuse)
+        self._check_training_data(X, facts, reuse)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if reuse:
             # continued training draws new shuffles and noise, reproducibly: offset the
@@ -322,11 +347,15 @@ class BaseAutoEncoder(
             if reuse:
                 net = self.net_  # trained in place: _guarded_fit rolls back a failure
             else:
-                net = self._make_net(X.shape[1], device, seed, early_stopping)
+                # the network is built, and checked on one small batch, before any
+                # training: a module that does not keep the contract fails here
+                net = self._make_net(self._build_module(facts.n_features), device, seed,
+                                     early_stopping)
                 net.initialize()
-                if self._allows_nan():  # the encoder's FillMissing layer
-                    fill = torch.as_tensor(observed_means(X), dtype=torch.float32)
-                    net.module_.encoder[0].values.copy_(fill)
+                if self._allows_nan():
+                    net.module_.set_fill_values(
+                        torch.as_tensor(observed_means(X), dtype=torch.float32)
+                    )
                 self._build_params = self.get_params(deep=False)
                 self._pretrain(net, data)
             callbacks = dict(net.callbacks_)
@@ -396,8 +425,8 @@ class BaseAutoEncoder(
         """Hook: set fitted attributes that need the trained net, after every ``fit`` and
         ``partial_fit`` (also one that Ctrl+C ended early), on the validated ``X``."""
 
-    def _make_net(self, n_features, device, seed, early_stopping):
-        """A new skorch net for ``n_features`` inputs, from the current parameters.
+    def _make_net(self, module, device, seed, early_stopping):
+        """A new skorch net around the torch ``module``, from the current parameters.
 
         ``early_stopping`` (a bool: ``"auto"`` resolved) says whether the net holds out
         a validation split.
@@ -419,7 +448,7 @@ class BaseAutoEncoder(
             optimizer = torch.optim.SGD
             optimizer_params = {"optimizer__momentum": 0.9, "optimizer__nesterov": True}
         params = dict(
-            module=self._make_module(n_features),
+            module=module,
             criterion=ReconstructionLoss,
             optimizer=optimizer,
             lr=self.learning_rate_init,
@@ -447,24 +476,38 @@ class BaseAutoEncoder(
         params.update(self._net_params())
         return self._net_class(**params)
 
-    def _validate_input(self, X, reset=False, check_range=True):
-        """``validate_data`` for samples (dense or CSR), plus the float32 range check.
+    def _validate_input(self, X, reset=False):
+        """``validate_data`` for samples (dense or CSR) to encode or score.
 
-        With ``check_range=False`` the range check (which also finds NaN and infinity)
-        is left to :meth:`_batched`, which makes it on each chunk as it converts it to
-        float32: one pass less over ``X`` on the way to the network.
+        The range check (which also finds NaN and infinity) is left to :meth:`_batched`,
+        which makes it on each chunk as it converts it to float32: one pass less over
+        ``X`` on the way to the network.
         """
+        return validate_data(
+            self,
+            X,
+            dtype=_FLOAT_DTYPES,
+            accept_sparse="csr",
+            reset=reset,
+            ensure_all_finite=False,  # _batched checks it
+        )
+
+    def _validate_training_data(self, X, reset, partial):
+        """``validate_data`` for training samples, and the one pass over their values
+        that checks them and returns their :class:`~skautoenc._validation.DataFacts`.
+
+        ``fit`` needs two samples at least, as ``PCA`` does (one sample has nothing to
+        learn a code from); ``partial_fit`` takes a chunk of any size."""
         X = validate_data(
             self,
             X,
             dtype=_FLOAT_DTYPES,
             accept_sparse="csr",
             reset=reset,
-            ensure_all_finite=False,  # check_float32_range checks it, in the same pass
+            ensure_all_finite=False,  # check_training_data checks it, in the same pass
+            ensure_min_samples=1 if partial else 2,
         )
-        if check_range:
-            check_float32_range(X, "X", self, allow_nan=self._allows_nan())
-        return X
+        return X, check_training_data(X, self, allow_nan=self._allows_nan())
 
     def _allows_nan(self):
         """Whether NaN entries are missing values (``missing_values=np.nan``)."""
@@ -580,7 +623,7 @@ class BaseAutoEncoder(
             The codes, in the float dtype of ``X``.
         """
         check_is_fitted(self)
-        X = self._validate_input(X, check_range=False)  # _batched checks the range
+        X = self._validate_input(X)  # _batched checks the range
         return self._batched(self._encode, X, X.dtype)
 
     def inverse_transform(self, X):
@@ -625,7 +668,7 @@ class BaseAutoEncoder(
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = self._validate_input(X, check_range=False)  # _batched checks the range
+        X = self._validate_input(X)  # _batched checks the range
         if not self._allows_nan():
             return self._batched(
                 lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
@@ -661,9 +704,10 @@ class BaseAutoEncoder(
 
     # -------------------------------------------------------------- persistence
     def __getstate__(self):
-        # The net is stored as plain data (numpy arrays, lists, dicts): no torch object
-        # and no device in the state, which pickle, joblib and skops.io all use.
-
+        # The net is stored as plain data (numpy arrays, lists, dicts): its module's state
+        # and the parameters it was built from, no torch object and no device in the
+        # state, which pickle, joblib and skops.io all use. A user's module class is
+        # stored by reference, as pickle stores any class.
         state = dict(super().__getstate__())
         if "net_" in state:
             state["net_"] = net_to_state(state["net_"], state.pop("_build_params"))
@@ -672,11 +716,11 @@ class BaseAutoEncoder(
 
     def __setstate__(self, state):
         state = dict(state)
-        for name, value in PARAMETERS_ADDED.items():
-            state.setdefault(name, value)
         net_state = state.pop("net_", None)
         saved_version = state.pop("_skautoenc_version", None)
-        if saved_version != __version__:
+        if saved_version != __version__ and (
+            net_state is None or net_state.get("format") == FORMAT_VERSION
+        ):
             warn_at_caller(
                 f"This {type(self).__name__} was saved with skautoenc {saved_version} and "
                 f"is loaded with skautoenc {__version__}; check its results, or refit.",
@@ -684,9 +728,7 @@ class BaseAutoEncoder(
             )
         super().__setstate__(state)
         if net_state is not None:
-            if "do_early_stopping_" not in state:  # saved before early_stopping="auto"
-                self.do_early_stopping_ = bool(net_state["build_params"]["early_stopping"])
-            self.net_ = net_from_state(self, net_state)
+            self.net_ = net_from_state(self, net_state, saved_version)
             self._build_params = net_state["build_params"]
 
     def __sklearn_tags__(self):
@@ -695,3 +737,11 @@ class BaseAutoEncoder(
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = self._allows_nan()
         return tags
+
+
+def _positive_ints(value, name):
+    """An int or a sequence of ints, as a tuple of positive ints (``name`` for errors)."""
+    sizes = [value] if isinstance(value, Integral) else list(value)
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must hold positive integers, got {value!r}.")
+    return tuple(int(s) for s in sizes)

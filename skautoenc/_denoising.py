@@ -13,7 +13,6 @@ from ._autoencoder import AutoEncoder
 from ._corruption import FRACTION_NOISE_TYPES, NOISE_TYPES, Corruption
 from ._docstrings import fill_doc
 from ._net import AutoEncoderNet
-from ._validation import in_unit_interval
 
 
 class _DenoisingNet(AutoEncoderNet):
@@ -54,6 +53,7 @@ class DenoisingAutoEncoder(AutoEncoder):
     Parameters
     ----------
     {n_components}
+    {network}
     {hidden_layer_sizes}
     noise : {"gaussian", "masking", "salt_and_pepper", "missing"}, default="masking"
         How the training input is corrupted; each entry is corrupted independently:
@@ -207,6 +207,10 @@ class DenoisingAutoEncoder(AutoEncoder):
         self,
         n_components=32,
         *,
+        encoder="mlp",
+        decoder=None,
+        image_shape=None,
+        conv_channels=(32, 64),
         hidden_layer_sizes=(256,),
         noise="masking",
         noise_level=(0.0, 0.6),
@@ -235,9 +239,14 @@ class DenoisingAutoEncoder(AutoEncoder):
         mixed_precision=False,
         n_jobs="auto",
         verbose=0,
+        **kwargs,
     ):
         super().__init__(
             n_components,
+            encoder=encoder,
+            decoder=decoder,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
             hidden_layer_sizes=hidden_layer_sizes,
             loss=loss,
             activation=activation,
@@ -263,6 +272,7 @@ class DenoisingAutoEncoder(AutoEncoder):
             mixed_precision=mixed_precision,
             n_jobs=n_jobs,
             verbose=verbose,
+            **kwargs,
         )
         self.noise = noise
         self.noise_level = noise_level
@@ -288,7 +298,7 @@ class DenoisingAutoEncoder(AutoEncoder):
             return low, high
         return float(level), float(level)
 
-    def _check_training_data(self, X, reuse):
+    def _check_training_data(self, X, facts, reuse):
         if self.noise in FRACTION_NOISE_TYPES and self._noise_range()[1] > 1:
             raise ValueError(
                 f"noise_level is the fraction of corrupted entries for noise={self.noise!r}, "
@@ -299,10 +309,10 @@ class DenoisingAutoEncoder(AutoEncoder):
                 "noise='missing' deletes entries, which the network can only take as "
                 "missing values: set missing_values=np.nan."
             )
-        super()._check_training_data(X, reuse)
+        super()._check_training_data(X, facts, reuse)
         if reuse:
             return  # the corruption of the first fit is kept
-        if in_unit_interval(X):
+        if facts.unit_interval:
             low, high = np.zeros(X.shape[1]), np.ones(X.shape[1])
         elif sp.issparse(X):
             low, high = min_max_axis(X, axis=0, ignore_nan=True)

@@ -13,6 +13,38 @@ import re
 
 #: Entries (the ``name : type`` line and its description) shared by the estimators.
 SHARED = {
+    'encoder': '''\
+encoder : {"mlp", "conv"} or torch.nn.Module subclass, default="mlp"
+    The encoder network. ``"mlp"``: linear layers of ``hidden_layer_sizes``.
+    ``"conv"``: stride-2 convolutions of ``conv_channels`` over images of
+    ``image_shape``, then a linear layer to the codes. Or a ``torch.nn.Module``
+    subclass of your own, built as ``encoder(n_features=..., n_components=...,
+    **kwargs)``, whose ``forward`` maps a float32 batch ``(batch, n_features)`` to
+    codes ``(batch, n_components)`` (a :class:`VariationalAutoEncoder`'s to the pair
+    ``(mean, log_var)``); ``kwargs`` are the ``encoder__<name>`` parameters, and
+    ``image_shape`` where its ``__init__`` takes one. The user guide's "Your own
+    network" has the contract and examples.''',
+    'decoder': '''\
+decoder : {"mlp", "conv"}, torch.nn.Module subclass or None, default=None
+    The decoder network, which maps codes back to the output layer's pre-activations
+    ``(batch, n_features)`` (logits for a Bernoulli loss or likelihood). ``None``: the
+    mirror image of a built-in ``encoder``; a module of your own needs one. A
+    ``torch.nn.Module`` subclass is built as ``decoder(n_components=...,
+    n_features=..., **kwargs)``, ``kwargs`` being the ``decoder__<name>``
+    parameters.''',
+    'image_shape': '''\
+image_shape : tuple of int or None, default=None
+    ``None``: rows are flat vectors. ``(height, width)`` or ``(channels, height,
+    width)``: each row is an image flattened in C order, as the ``"conv"`` network
+    (which needs it) reads it; one number may be ``-1``, worked out from
+    ``n_features`` (``(1, -1)``: each row a one-dimensional signal). ``X`` stays
+    two-dimensional, so scalers, pipelines and ONNX see ordinary rows.''',
+    'conv_channels': '''\
+conv_channels : tuple of int, default=(32, 64)
+    For ``encoder="conv"``: the channels of its stride-2 3x3 convolutions, from the
+    image on; each layer halves the height and width (rounding up) and must get two
+    pixels or more. The decoder mirrors them in transposed convolutions. Ignored by
+    the other networks.''',
     'loss': '''\
 loss : {"auto", "bce", "mse"}, default="auto"
     Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,
@@ -203,6 +235,7 @@ validation_scores_ : list of float
 
 #: Runs of shared entries that estimators document together, under one placeholder.
 GROUPS = {
+    "network": ["encoder", "decoder", "image_shape", "conv_channels"],
     "pretraining_settings": [
         "pretraining_max_iter", "pretraining_learning_rate", "pretraining_batch_size", "cd_k",
     ],

@@ -1,6 +1,7 @@
 """The autoencoder imputer: fills missing entries with a denoising autoencoder's
 reconstruction, trained to recover deleted entries from the observed ones."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -18,12 +19,17 @@ from ._base import BaseAutoEncoder
 from ._corruption import correlated_groups
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
+from ._network import RoutedParams
 from ._runtime import warn_at_caller
 from ._validation import in_unit_interval, is_nan, missing_mask
 
 #: The parameters of the imputer that are those of its :class:`DenoisingAutoEncoder`.
 _NETWORK_PARAMETERS = (
     "n_components",
+    "encoder",
+    "decoder",
+    "image_shape",
+    "conv_channels",
     "hidden_layer_sizes",
     "noise_level",
     "learning_rate_init",
@@ -56,11 +62,7 @@ class _OnePassDenoisingAutoEncoder(DenoisingAutoEncoder):
     """
 
     correlated_deletion = 0.0
-
-    def _make_module(self, n_features):
-        module = super()._make_module(n_features)
-        module.refills_missing = False
-        return module
+    _refills_missing = False
 
     def _warn_outside_unit_interval(self, low, high):
         # in the imputer's words: the user never made this network
@@ -71,8 +73,8 @@ class _OnePassDenoisingAutoEncoder(DenoisingAutoEncoder):
             UserWarning,
         )
 
-    def _check_training_data(self, X, reuse):
-        super()._check_training_data(X, reuse)
+    def _check_training_data(self, X, facts, reuse):
+        super()._check_training_data(X, facts, reuse)
         if reuse or not self.correlated_deletion:
             return
         self.deletion_groups_, self.deletion_seeds_ = correlated_groups(
@@ -90,7 +92,7 @@ class _OnePassDenoisingAutoEncoder(DenoisingAutoEncoder):
 
 
 @fill_doc
-class AutoEncoderImputer(_BaseImputer):
+class AutoEncoderImputer(RoutedParams, _BaseImputer):
     """Imputation of missing values with a denoising autoencoder.
 
     ``fit`` trains a :class:`DenoisingAutoEncoder` on the observed entries of ``X``,
@@ -123,6 +125,11 @@ class AutoEncoderImputer(_BaseImputer):
         numeric.
     n_components : int, default=128
         Size of the autoencoder's code layer.
+    {network}
+
+        For images, ``encoder="conv"`` with ``image_shape`` fills holes from their
+        neighbourhood (inpainting); the network then sees every pixel, those never
+        observed as missing values.
     hidden_layer_sizes : array-like of int, default=(384,)
         Sizes of the encoder's hidden layers, input side first; the decoder mirrors
         them. On MNIST, 384 filled every kind of hole about 2-3% better than 256, for
@@ -234,6 +241,10 @@ class AutoEncoderImputer(_BaseImputer):
         *,
         missing_values=np.nan,
         n_components=128,
+        encoder="mlp",
+        decoder=None,
+        image_shape=None,
+        conv_channels=(32, 64),
         hidden_layer_sizes=(384,),
         noise_level=0.5,
         correlated_deletion=0.5,
@@ -248,6 +259,7 @@ class AutoEncoderImputer(_BaseImputer):
         mixed_precision=False,
         n_jobs="auto",
         verbose=0,
+        **kwargs,
     ):
         super().__init__(
             missing_values=missing_values,
@@ -255,6 +267,10 @@ class AutoEncoderImputer(_BaseImputer):
             keep_empty_features=keep_empty_features,
         )
         self.n_components = n_components
+        self.encoder = encoder
+        self.decoder = decoder
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
         self.hidden_layer_sizes = hidden_layer_sizes
         self.noise_level = noise_level
         self.correlated_deletion = correlated_deletion
@@ -267,6 +283,7 @@ class AutoEncoderImputer(_BaseImputer):
         self.mixed_precision = mixed_precision
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self._store_routed(kwargs)
 
     def _validate(self, X, reset):
         """``X`` as a float array, and the mask of its missing entries."""
@@ -334,17 +351,27 @@ class AutoEncoderImputer(_BaseImputer):
         varying = low < high
         self._network_mask = network = valid.copy()
         network[valid] = varying
-        Z = Z[:, varying]
+        if self.image_shape is not None:
+            # an image keeps its layout: the network sees every pixel, those never
+            # observed as missing values, those that never vary as they are
+            network[:] = True
+            Z = self._observed(X, mask, network)
+        else:
+            Z = Z[:, varying]
         mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
         if network.any() and not in_unit_interval(Z):  # NaN left out
             # features the network does not see keep 0 and 1
-            mean[network] = np.nanmean(Z, axis=0)
-            scale[network] = np.nanstd(Z, axis=0)
-            scale[scale == 0] = 1  # a spread below float precision
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # never observed
+                mean[network] = np.nan_to_num(np.nanmean(Z, axis=0))
+                scale[network] = np.nan_to_num(np.nanstd(Z, axis=0))
+            scale[scale == 0] = 1  # a spread below float precision, or none
         self.mean_, self.scale_ = mean.astype(X.dtype), scale.astype(X.dtype)
         self.autoencoder_, self.n_iter_ = None, 0
         if network.any():
             params = {name: getattr(self, name) for name in _NETWORK_PARAMETERS}
+            for route in ("encoder", "decoder"):  # a user's modules' own parameters
+                params.update({f"{route}__{k}": v for k, v in self._routed(route).items()})
             # the imputer's defaults were measured with 10 epochs of patience (the
             # denoising model's own default has been 20 since)
             autoencoder = _OnePassDenoisingAutoEncoder(
@@ -387,6 +414,7 @@ class AutoEncoderImputer(_BaseImputer):
             Z = self._scale(self._observed(X[rows], mask[rows], network))
             fill = self.autoencoder_.inverse_transform(self.autoencoder_.transform(Z))
             fill = fill * self.scale_[network] + self.mean_[network]
+            fill = fill[:, valid[network]]  # an image's network also sees empty features
             cells = np.ix_(rows, np.flatnonzero(network[valid]))
             X_valid[cells] = np.where(missing[cells], fill, X_valid[cells])
         if not self.keep_empty_features:
@@ -394,14 +422,6 @@ class AutoEncoderImputer(_BaseImputer):
         X_out = np.zeros(X.shape, dtype=X.dtype)  # features never observed: 0
         X_out[:, valid] = X_valid
         return self._concatenate_indicator(X_out, X_indicator)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "_valid_mask" in state and "_network_mask" not in state:
-            # fitted before constant features were left out of the network: it models
-            # every feature with an observed value
-            self._network_mask = self._valid_mask.copy()
-            self._constant_values = np.zeros(len(self._valid_mask))
 
     def get_feature_names_out(self, input_features=None):
         """Get output feature names for transformation.

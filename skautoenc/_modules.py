@@ -1,15 +1,21 @@
-"""Torch modules shared by the skautoenc estimators."""
+"""The built-in network families: torch encoders and decoders that follow the network
+contract (:mod:`skautoenc._network`), and the layers they share.
+
+- ``"mlp"``: :class:`MLPEncoder` and :class:`MLPDecoder`, stacks of linear layers (the
+  hourglass network of every estimator since the first release);
+- ``"conv"``: :class:`ConvEncoder` and :class:`ConvDecoder`, stride-2 convolutions over
+  an image and their mirror in transposed convolutions.
+
+Each encoder maps a float32 batch of flat rows ``(batch, n_features)`` to codes
+``(batch, n_components)``, or, built with ``variational=True``, to the pair
+``(mean, log_var)`` of a Gaussian posterior; each decoder maps codes back to the output
+layer's pre-activations ``(batch, n_features)``.
+"""
 
 import math
 
 import torch
 from torch import nn
-
-from ._losses import bernoulli_log_likelihood, gaussian_kl, gaussian_log_density
-
-#: Floor on the log-variance of a Gaussian decoder: a variance of at least 1e-6 keeps the
-#: likelihood of a constant feature finite.
-MIN_OUTPUT_LOG_VAR = math.log(1e-6)
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -17,6 +23,10 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
 }
+
+#: Kernel, stride and padding of every layer of the conv family: each layer halves the
+#: height and width (rounding up), as in the usual convolutional autoencoders of MNIST.
+CONV_KERNEL, CONV_STRIDE, CONV_PADDING = 3, 2, 1
 
 
 class Linear(nn.Linear):
@@ -64,11 +74,11 @@ class Linear(nn.Linear):
 
 
 class FillMissing(nn.Module):
-    """The first layer of an encoder trained with ``missing_values=np.nan``: each NaN
-    entry of a sample becomes its feature's fill value (the mean of the feature's
-    observed training values, set when training begins), observed entries pass as they
-    are. As a layer of the encoder, it fills alike in training, validation, ``transform``
-    and scoring, is saved with the weights, and exports to ONNX."""
+    """What the network does first with ``missing_values=np.nan``: each NaN entry of a
+    sample becomes its feature's fill value (the mean of the feature's observed training
+    values, set when training begins), observed entries pass as they are. As a layer of
+    the network, it fills alike in training, validation, ``transform`` and scoring, is
+    saved with the weights, and exports to ONNX."""
 
     def __init__(self, n_features):
         super().__init__()
@@ -79,7 +89,7 @@ class FillMissing(nn.Module):
 
 
 def make_mlp(sizes, activation, last_activation="identity"):
-    """Stack ``nn.Linear`` layers of the given ``sizes``.
+    """Stack :class:`Linear` layers of the given ``sizes``.
 
     Hidden layers use ``activation``; the last layer uses ``last_activation``.
     """
@@ -93,77 +103,161 @@ def make_mlp(sizes, activation, last_activation="identity"):
     return nn.Sequential(*layers)
 
 
-class HourglassMLP(nn.Module):
-    """An hourglass autoencoder: ``n_features -> hidden -> n_components`` and back.
+class GaussianHeads(nn.Module):
+    """Two linear heads on the same features: the mean and the log-variance of a
+    Gaussian posterior (what a variational encoder returns)."""
 
-    ``forward`` returns ``(codes, output)`` where ``output`` is the decoder's
-    last pre-activation (logits for a Bernoulli output, the reconstruction
-    itself for a linear output). ``output_activation`` maps it to input space. With
-    ``fill_missing``, the encoder starts with a :class:`FillMissing` layer, and a row
-    with missing entries is encoded in two passes (:meth:`encode`).
+    def __init__(self, n_in, n_components):
+        super().__init__()
+        self.mean = Linear(n_in, n_components)
+        self.log_var = Linear(n_in, n_components)
+
+    def forward(self, hidden):
+        return self.mean(hidden), self.log_var(hidden)
+
+
+# ---------------------------------------------------------------------- the MLP
+class MLPEncoder(nn.Module):
+    """``n_features -> hidden_layer_sizes -> n_components``: linear layers, each hidden one
+    followed by ``activation``; the codes are linear. With ``variational=True`` the last
+    hidden layer (or the input, without one) feeds :class:`GaussianHeads`.
+
+    ``layers`` is the stack of linear layers and activations (which greedy pretraining
+    reads); ``heads`` holds the Gaussian heads of a variational encoder.
     """
 
-    #: Whether :meth:`encode` fills a row's missing entries with its own reconstruction
-    #: (``skautoenc.onnx`` writes the same two passes where it is True).
-    refills_missing = False
-
-    def __init__(
-        self,
-        n_features,
-        n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
-        code_activation="identity",
-        output_activation="identity",
-        fill_missing=False,
-    ):
+    def __init__(self, n_features, n_components, hidden_layer_sizes=(256,),
+                 activation="relu", variational=False):
         super().__init__()
         hidden = list(hidden_layer_sizes)
-        self.encoder = make_mlp(
-            [n_features, *hidden, n_components], activation, code_activation
-        )
-        if fill_missing:
-            self.encoder.insert(0, FillMissing(n_features))
-        self.refills_missing = bool(fill_missing)
-        self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
-        self.output_activation = ACTIVATIONS[output_activation]()
-
-    def encode(self, X):
-        """The codes of ``X``.
-
-        With ``fill_missing``, a row with missing (NaN) entries goes through the network
-        twice: the first pass fills them with their features' fill values and
-        reconstructs the row; the second encodes the row with its missing entries
-        replaced by that reconstruction. The input then looks like a complete row, in
-        training as in ``transform``, and a model trained on rows with holes
-        reconstructs complete rows better (the user guide's "Missing values" has the
-        measurements). No gradient flows through the first pass.
-        """
-        if self.refills_missing:
-            missing = torch.isnan(X)
-            if missing.any():
-                with torch.no_grad():
-                    guess = self.decode(self.encoder(X))
-                X = torch.where(missing, guess.to(X.dtype), X)
-        return self.encoder(X)
+        if variational:
+            self.layers = make_mlp([n_features, *hidden], activation, activation)
+            self.heads = GaussianHeads(hidden[-1] if hidden else n_features, n_components)
+        else:
+            self.layers = make_mlp([n_features, *hidden, n_components], activation)
+            self.heads = None
 
     def forward(self, X):
-        codes = self.encode(X)
-        return codes, self.decoder(codes)
-
-    def decode(self, codes):
-        """Map codes to input space (the decoder's mean output)."""
-        return self.output_activation(self.decoder(codes))
-
-    def encoder_layers(self):
-        """The layers that map a sample to its codes, in order (what ``transform`` runs)."""
-        return list(self.encoder)
-
-    def decoder_layers(self):
-        """The layers that map codes to input space, in order (:meth:`decode`)."""
-        return [*self.decoder, self.output_activation]
+        hidden = self.layers(X)
+        return hidden if self.heads is None else self.heads(hidden)
 
 
+class MLPDecoder(nn.Module):
+    """``n_components -> reversed(hidden_layer_sizes) -> n_features``, the mirror of
+    :class:`MLPEncoder`; the last layer's output is linear (pre-activations)."""
+
+    def __init__(self, n_components, n_features, hidden_layer_sizes=(256,), activation="relu"):
+        super().__init__()
+        hidden = list(hidden_layer_sizes)
+        self.layers = make_mlp([n_components, *hidden[::-1], n_features], activation)
+
+    def forward(self, codes):
+        return self.layers(codes)
+
+
+# --------------------------------------------------------------------- the conv net
+def image_channels_and_size(image_shape):
+    """``(channels, height, width)`` of an ``image_shape`` of two or three numbers."""
+    return (1, *image_shape) if len(image_shape) == 2 else tuple(image_shape)
+
+
+def conv_sizes(image_shape, depth):
+    """The ``(height, width)`` of the input and of each of ``depth`` stride-2 layers'
+    outputs, from the image on."""
+    _, height, width = image_channels_and_size(image_shape)
+    sizes = [(height, width)]
+    for _ in range(depth):
+        h, w = sizes[-1]
+        sizes.append(tuple((s + 2 * CONV_PADDING - CONV_KERNEL) // CONV_STRIDE + 1
+                           for s in (h, w)))
+    return sizes
+
+
+def first_too_small_layer(image_shape, depth):
+    """The index of the first of ``depth`` stride-2 layers whose input would be a single
+    pixel (nothing to convolve), or None when every layer gets two pixels or more."""
+    for i, (height, width) in enumerate(conv_sizes(image_shape, depth)[:depth]):
+        if height * width < 2:
+            return i
+    return None
+
+
+class ConvEncoder(nn.Module):
+    """Stride-2 convolutions over an image, then a linear layer to the codes.
+
+    Each row of the batch is an image of ``image_shape`` (``(height, width)`` or
+    ``(channels, height, width)``) flattened in C order. Each of the layers of
+    ``channels`` (e.g. ``(32, 64)``) is a 3x3 convolution with stride 2 and padding 1,
+    followed by ``activation``, so each halves the height and width (rounding up); the
+    last layer's feature maps, flattened, feed a linear layer to ``n_components`` codes
+    (or, with ``variational=True``, :class:`GaussianHeads`).
+    """
+
+    def __init__(self, n_features, n_components, image_shape, channels=(32, 64),
+                 activation="relu", variational=False):
+        super().__init__()
+        in_channels, height, width = image_channels_and_size(image_shape)
+        if in_channels * height * width != n_features:
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} holds {in_channels * height * width} "
+                f"values, but the rows have n_features={n_features}."
+            )
+        self.image_shape = (in_channels, height, width)
+        layers = []
+        for n_in, n_out in zip((in_channels, *channels[:-1]), channels):
+            layers.append(nn.Conv2d(n_in, n_out, CONV_KERNEL, CONV_STRIDE, CONV_PADDING))
+            layers.append(ACTIVATIONS[activation]())
+        self.layers = nn.Sequential(*layers)
+        last_h, last_w = conv_sizes(image_shape, len(channels))[-1]
+        n_flat = (channels[-1] if channels else in_channels) * last_h * last_w
+        self.heads = (GaussianHeads(n_flat, n_components) if variational
+                      else Linear(n_flat, n_components))
+
+    def forward(self, X):
+        maps = self.layers(X.reshape(-1, *self.image_shape))
+        return self.heads(maps.flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    """The mirror of :class:`ConvEncoder`: a linear layer from the codes to the last
+    feature maps, then transposed convolutions (3x3, stride 2) back to the image's
+    channels and size, each but the last followed by ``activation``. The output is the
+    flattened image of pre-activations."""
+
+    def __init__(self, n_components, n_features, image_shape, channels=(32, 64),
+                 activation="relu"):
+        super().__init__()
+        in_channels, height, width = image_channels_and_size(image_shape)
+        sizes = conv_sizes(image_shape, len(channels))
+        self.maps_shape = (channels[-1] if channels else in_channels, *sizes[-1])
+        self.linear = Linear(n_components, math.prod(self.maps_shape))
+        self.activation = ACTIVATIONS[activation]() if channels else nn.Identity()
+        layers = []
+        reversed_channels = list(channels[::-1])
+        outputs = [*reversed_channels[1:], in_channels]
+        for i, (n_in, n_out) in enumerate(zip(reversed_channels, outputs)):
+            (h_in, w_in), (h_out, w_out) = sizes[-1 - i], sizes[-2 - i]
+            # the extra row or column that restores an odd size halved with rounding up
+            padding = tuple(
+                out - ((s - 1) * CONV_STRIDE - 2 * CONV_PADDING + CONV_KERNEL)
+                for s, out in ((h_in, h_out), (w_in, w_out))
+            )
+            layers.append(nn.ConvTranspose2d(n_in, n_out, CONV_KERNEL, CONV_STRIDE,
+                                             CONV_PADDING, output_padding=padding))
+            if i < len(channels) - 1:
+                layers.append(ACTIVATIONS[activation]())
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, codes):
+        maps = self.activation(self.linear(codes)).reshape(-1, *self.maps_shape)
+        return self.layers(maps).flatten(1)
+
+
+#: The built-in families: the name an estimator's ``encoder`` takes, and its two classes.
+FAMILIES = {"mlp": (MLPEncoder, MLPDecoder), "conv": (ConvEncoder, ConvDecoder)}
+
+
+# ---------------------------------------------------------- Monte Carlo helpers
 def normal_design(n_samples, n_features):
     """Fixed standard normal draws for Monte Carlo estimates: randomised quasi-Monte Carlo.
 
@@ -184,110 +278,3 @@ def reparameterise(mu, log_var, eps):
     """``z = mu + sigma * eps``: a draw of ``N(mu, diag sigma^2)`` for each ``eps ~ N(0, I)``,
     differentiable in ``mu`` and ``log_var = log sigma^2`` (Kingma & Welling, 2014)."""
     return mu + torch.exp(0.5 * log_var) * eps
-
-
-class VariationalMLP(nn.Module):
-    """The encoder and decoder of a variational autoencoder.
-
-    The encoder ``n_features -> hidden_layer_sizes`` feeds two linear heads that give
-    the mean ``mu`` and log-variance ``log_var`` of the Gaussian posterior
-    ``q(z | x) = N(mu, diag exp(log_var))`` over ``n_components`` latent variables.
-    The decoder mirrors the hidden layers back to ``n_features`` outputs: the logits of
-    a Bernoulli ``p(x | z)``, or the mean of a Gaussian ``p(x | z)`` whose per-feature
-    log-variance is the learned parameter ``output_log_var`` (floored at
-    ``min_output_log_var``, initialised to ``output_log_var_init``, default 0).
-
-    ``forward(X, eps=None)`` returns ``(mu, log_var, output)`` where ``output`` (of
-    shape ``(n_eps, n_samples, n_features)``) is the decoder's last pre-activation at
-    ``z = mu + exp(log_var / 2) * eps``. Without ``eps``, training mode draws
-    ``n_mc_samples`` fresh ``eps ~ N(0, I)`` per row from torch's global generator;
-    evaluation mode uses the fixed draws ``score_eps`` (common random numbers, the
-    same for every row; see :func:`normal_design`), so evaluation is deterministic
-    and row-independent. With ``fill_missing``, the encoder starts with a
-    :class:`FillMissing` layer and the likelihood counts observed features only.
-    """
-
-    #: The posterior is encoded in one pass; missing entries keep their fill values.
-    refills_missing = False
-
-    def __init__(
-        self,
-        n_features,
-        n_components,
-        hidden_layer_sizes=(),
-        activation="relu",
-        likelihood="bernoulli",
-        n_mc_samples=1,
-        n_score_samples=32,
-        min_output_log_var=MIN_OUTPUT_LOG_VAR,
-        output_log_var_init=None,
-        fill_missing=False,
-    ):
-        super().__init__()
-        hidden = list(hidden_layer_sizes)
-        self.likelihood = likelihood
-        self.n_mc_samples = n_mc_samples
-        self.min_output_log_var = min_output_log_var
-        self.fill_missing = fill_missing
-        self.encoder = make_mlp([n_features, *hidden], activation, activation)
-        if fill_missing:
-            self.encoder.insert(0, FillMissing(n_features))
-        width = hidden[-1] if hidden else n_features
-        self.mu = Linear(width, n_components)
-        self.log_var = Linear(width, n_components)
-        self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
-        if likelihood == "gaussian":
-            init = torch.zeros(n_features)
-            if output_log_var_init is not None:
-                init += torch.as_tensor(output_log_var_init, dtype=torch.float32)
-            self.output_log_var = nn.Parameter(init)
-        self.register_buffer("score_eps", normal_design(n_score_samples, n_components))
-
-    def encode(self, X):
-        """Mean and log-variance of ``q(z | x)``."""
-        hidden = self.encoder(X)
-        return self.mu(hidden), self.log_var(hidden)
-
-    def forward(self, X, eps=None):
-        mu, log_var = self.encode(X)
-        if eps is None:
-            if self.training:
-                eps = torch.randn((self.n_mc_samples, *mu.shape), device=mu.device)
-            else:
-                eps = self.score_eps[:, None, :]
-        return mu, log_var, self.decoder(reparameterise(mu, log_var, eps))
-
-    def decode(self, codes):
-        """The mean of ``p(x | z)`` at ``z = codes``."""
-        output = self.decoder(codes)
-        return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
-
-    def encoder_layers(self):
-        """The layers that map a sample to the posterior mean ``mu`` (``transform``)."""
-        return [*self.encoder, self.mu]
-
-    def decoder_layers(self):
-        """The layers that map codes to the mean of ``p(x | z)``, in order (:meth:`decode`)."""
-        last = nn.Sigmoid() if self.likelihood == "bernoulli" else nn.Identity()
-        return [*self.decoder, last]
-
-    def decoder_log_var(self):
-        """Per-feature log-variance of a Gaussian ``p(x | z)``."""
-        return self.output_log_var.clamp(min=self.min_output_log_var)
-
-    def log_likelihood(self, output, X):
-        """``log p(x | z)`` from the decoder ``output``, summed over features; with
-        ``fill_missing``, over the observed (not NaN) features of ``X`` only."""
-        observed = ~torch.isnan(X) if self.fill_missing else None
-        if observed is not None:
-            X = torch.where(observed, X, 0.0)
-        if self.likelihood == "bernoulli":
-            return bernoulli_log_likelihood(output, X, observed)
-        return gaussian_log_density(X, output, self.decoder_log_var(), observed)
-
-    def elbo_terms(self, X, mu, log_var, output):
-        """The two terms of the negative ELBO of each row of ``X``, from the outputs of
-        :meth:`forward`: the Monte Carlo estimate of ``E_q[-log p(x | z)]`` (the mean over
-        the draws of ``eps``) and ``KL(q(z | x) || p(z))``. Training, validation and
-        ``score_samples`` all use these."""
-        return -self.log_likelihood(output, X).mean(dim=0), gaussian_kl(mu, log_var)

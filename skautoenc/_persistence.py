@@ -1,7 +1,11 @@
 """A fitted net as plain data: numpy arrays, lists, dicts, numbers and strings.
 
 The estimators pickle their skorch net through :func:`net_to_state` and rebuild it with
-:func:`net_from_state`. The stored state holds no torch object, so it is
+:func:`net_from_state`: the state of its module (and optimiser, and history), and the
+estimator parameters the module was built from, which rebuild it through the network
+contract (a user's module class is one of them, stored by reference as pickle stores any
+class: it loads wherever that class can be imported). The stored state holds no torch
+object, so it is
 
 - device-independent: a model trained on a GPU loads on a CPU-only machine;
 - loadable with ``skops.io``, whose secure loader refuses code it was not told to trust
@@ -20,13 +24,9 @@ from . import __version__
 from ._runtime import warn_at_caller
 
 #: Version of the stored layout. Raise it when the layout changes, and keep reading
-#: the older layouts where possible.
-FORMAT_VERSION = 1
-
-#: Parameters added since models were first saved, each with the value that describes
-#: how a model saved without it was trained (and trains on, with a warm start): they fill
-#: in both the estimator's parameters and those its net is rebuilt with.
-PARAMETERS_ADDED = {"learning_rate": "constant", "n_jobs": "auto", "missing_values": None}
+#: the older layouts of released versions. 2: the network contract (an encoder and a
+#: decoder module inside the estimator's wrapper).
+FORMAT_VERSION = 2
 
 
 def _to_numpy(value):
@@ -69,20 +69,19 @@ def net_to_state(net, build_params):
         "module": {k: _to_numpy(v) for k, v in net.module_.state_dict().items()},
         "optimizer": _optimizer_to_numpy(net.optimizer_.state_dict()),
         "history": _to_numpy(list(net.history)),
-        # how a row with holes is encoded (HourglassMLP.encode): one pass in models saved
-        # before the two-pass encoding, which lack the key, and keep encoding as trained
-        "refills_missing": bool(net.module_.refills_missing),
     }
 
 
-def net_from_state(estimator, state):
-    """Rebuild the skorch net of ``estimator`` (whose fitted attributes are set)."""
+def net_from_state(estimator, state, saved_version=None):
+    """Rebuild the skorch net of ``estimator`` (whose fitted attributes are set), saved
+    by skautoenc ``saved_version``."""
     version = state.get("format") if isinstance(state, dict) else None
     if version != FORMAT_VERSION:
         raise ValueError(
-            f"This {type(estimator).__name__} was saved in storage format {version!r}, "
-            f"which skautoenc {__version__} cannot read (it reads format {FORMAT_VERSION}). "
-            "Load it with the skautoenc version that saved it and refit, or re-save it there."
+            f"This {type(estimator).__name__} was saved by skautoenc {saved_version} in "
+            f"storage format {version!r}, which skautoenc {__version__} cannot read (it "
+            f"reads format {FORMAT_VERSION}). Load it with the skautoenc version that saved "
+            "it and refit, or re-save it there."
         )
     device = estimator.device_
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -93,17 +92,18 @@ def net_from_state(estimator, state):
         )
         device = estimator.device_ = "cpu"
 
-    build_params = {**PARAMETERS_ADDED, **state["build_params"]}
     # the net is built by a copy that holds the parameters it was trained with: the
-    # estimator's own parameters (which the user may have set since) are not touched
+    # estimator's own parameters (which the user may have set since) are not touched.
+    # Its initial weights, overwritten at once, are drawn without touching torch's seed.
     builder = copy.copy(estimator)
-    builder.set_params(**build_params)
-    net = builder._make_net(estimator.n_features_in_, device, 0, estimator.do_early_stopping_)
-    net.initialize()
+    builder.set_params(**state["build_params"])
+    with torch.random.fork_rng(devices=[]):
+        module = builder._build_module(estimator.n_features_in_)
+        net = builder._make_net(module, device, 0, estimator.do_early_stopping_)
+        net.initialize()
     net.module_.load_state_dict(
         {k: torch.as_tensor(v, device=device) for k, v in state["module"].items()}
     )
     net.optimizer_.load_state_dict(_optimizer_from_numpy(state["optimizer"], device))
     net.history = History(state["history"])
-    net.module_.refills_missing = bool(state.get("refills_missing", False))
     return net

@@ -11,9 +11,11 @@ layer at a time, each layer trained on the previous layer's hidden activations:
 - ``"autoencoder"``: a stack of one-hidden-layer autoencoders (Bengio et al., 2007);
   the encoders are stacked, and the decoders in reverse order.
 
-The layer structure (sizes and unit types) is read from the torch module itself
-(:func:`mlp_layers`), so every estimator whose module is an
-:class:`~skautoenc._modules.HourglassMLP` can use it.
+The layer structure (sizes and unit types) is read from the built-in ``"mlp"`` family's
+modules (:class:`~skautoenc._modules.MLPEncoder` and
+:class:`~skautoenc._modules.MLPDecoder`, their ``layers``) inside the estimator's
+:class:`~skautoenc._network.AutoEncoderModule`: pretraining is the one part of skautoenc
+that knows a family's layout, and the estimators allow it for that family only.
 All randomness (initial weights, shuffling, Gibbs sampling) comes from torch's
 global generator, which the estimators seed inside a forked RNG.
 """
@@ -24,7 +26,7 @@ import torch
 from torch import nn
 
 from ._losses import reconstruction_error
-from ._modules import ACTIVATIONS
+from ._modules import ACTIVATIONS, MLPDecoder, MLPEncoder
 from ._runtime import adapt_threads
 
 #: Momentum of the RBM weight updates: ``RBM_MOMENTUM[0]`` for the first
@@ -189,21 +191,24 @@ def mlp_layers(sequential):
 
 
 def _stack(module):
-    """The layer-wise view of an hourglass module.
+    """The layer-wise view of an :class:`~skautoenc._network.AutoEncoderModule` whose
+    encoder and decoder are the built-in ``"mlp"`` family.
 
     Returns a list of ``(encoder_linear, hidden_activation, decoder_linear,
     visible_activation)``, from the input towards the code: layer ``i`` of the
     stack maps its visible units (the input, or the previous layer's hidden units)
     to its hidden units through ``encoder_linear`` and back through
-    ``decoder_linear``, the mirrored layer of the decoder.
+    ``decoder_linear``, the mirrored layer of the decoder. The code layer's activation
+    is the module's ``code_activation``, the input's its ``output_activation``.
     """
-    if not all(hasattr(module, name) for name in ("encoder", "decoder", "output_activation")):
+    if not (isinstance(module.encoder, MLPEncoder) and isinstance(module.decoder, MLPDecoder)):
         raise TypeError(
-            "Pretraining needs an hourglass MLP module with encoder, decoder and "
-            f"output_activation; got {type(module).__name__}."
+            "Pretraining needs the built-in MLP encoder and decoder; got "
+            f"{type(module.encoder).__name__} and {type(module.decoder).__name__}."
         )
-    encoder = mlp_layers(module.encoder)
-    decoder = mlp_layers(module.decoder)[::-1]
+    encoder = mlp_layers(module.encoder.layers)
+    encoder[-1] = (encoder[-1][0], _activation_name(module.code_activation))
+    decoder = mlp_layers(module.decoder.layers)[::-1]
     if len(encoder) != len(decoder):
         raise TypeError("Pretraining needs a decoder that mirrors the encoder.")
     visible = [_activation_name(module.output_activation)] + [act for _, act in decoder[1:]]

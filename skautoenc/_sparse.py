@@ -7,7 +7,6 @@ from sklearn.utils._param_validation import Interval
 from ._autoencoder import AutoEncoder
 from ._docstrings import fill_doc
 from ._losses import sparsity_penalty
-from ._modules import HourglassMLP
 from ._net import AutoEncoderNet
 
 
@@ -73,6 +72,7 @@ class SparseAutoEncoder(AutoEncoder):
     n_components : int, default=32
         Number of code units: the number of features :meth:`transform` returns.
         Larger than ``n_features`` is allowed (an overcomplete code).
+    {network}
     hidden_layer_sizes : array-like of int or int, default=(256,)
         Widths of the encoder's hidden layers, from the input towards the code. The
         decoder uses them in reverse order. ``()`` gives the classic single-layer
@@ -188,6 +188,8 @@ class SparseAutoEncoder(AutoEncoder):
     }
 
     _net_class = _SparseNet
+    # the penalty reads each code unit's mean activation, in (0, 1)
+    _code_activation = "logistic"
     # the sparse codes need their updates on small data too (benchmarks/README.md)
     _auto_max_epochs = 1000
 
@@ -195,6 +197,10 @@ class SparseAutoEncoder(AutoEncoder):
         self,
         n_components=32,
         *,
+        encoder="mlp",
+        decoder=None,
+        image_shape=None,
+        conv_channels=(32, 64),
         hidden_layer_sizes=(256,),
         sparsity_target=0.05,
         sparsity_weight=3.0,
@@ -222,9 +228,14 @@ class SparseAutoEncoder(AutoEncoder):
         mixed_precision=False,
         n_jobs="auto",
         verbose=0,
+        **kwargs,
     ):
         super().__init__(
             n_components,
+            encoder=encoder,
+            decoder=decoder,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
             hidden_layer_sizes=hidden_layer_sizes,
             loss=loss,
             activation=activation,
@@ -250,20 +261,10 @@ class SparseAutoEncoder(AutoEncoder):
             mixed_precision=mixed_precision,
             n_jobs=n_jobs,
             verbose=verbose,
+            **kwargs,
         )
         self.sparsity_target = sparsity_target
         self.sparsity_weight = sparsity_weight
-
-    def _make_module(self, n_features):
-        return HourglassMLP(
-            n_features,
-            self.n_components,
-            hidden_layer_sizes=self._hidden_layer_sizes(),
-            activation=self.activation,
-            code_activation="logistic",
-            output_activation="logistic" if self.loss_ == "bce" else "identity",
-            fill_missing=self._allows_nan(),
-        )
 
     def _net_params(self):
         return {

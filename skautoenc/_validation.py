@@ -5,6 +5,7 @@ imputer's placeholder test and mask (:func:`is_nan`, :func:`missing_mask`)."""
 
 import math
 import mmap
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
@@ -46,15 +47,14 @@ def in_unit_interval(X):
     return low >= 0 and high <= 1
 
 
-def check_unit_interval(X, objective, alternative):
-    """Refuse ``X`` outside [0, 1] for a Bernoulli ``objective``, from one range computation.
+def check_unit_interval(facts, objective, alternative):
+    """Refuse data outside [0, 1] for a Bernoulli ``objective``, from their
+    :class:`DataFacts` (checked for NaN, infinity and the float32 range already).
 
-    The error names the range of ``X`` and suggests ``alternative``. NaN, infinity and
-    values beyond float32 get the messages of :func:`check_float32_range` instead.
+    The error names the range of the data and suggests ``alternative``.
     """
-    low, high = value_range(X)
-    if not (low >= 0 and high <= 1):  # False for NaN too
-        check_float32_range(X, "X")
+    low, high = facts.low, facts.high
+    if not facts.unit_interval:
         raise ValueError(
             f"{objective} needs data in [0, 1], but X ranges over [{low:.4g}, {high:.4g}]. "
             f"Scale it with sklearn.preprocessing.MinMaxScaler, or use {alternative}."
@@ -111,6 +111,51 @@ def check_float32_range(X, name, estimator=None, allow_nan=False):
             "(e.g. with sklearn.preprocessing.StandardScaler)."
         )
     return X
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What ``fit`` needs to know about its validated training data, from one pass.
+
+    ``low`` and ``high`` are the smallest and largest values, missing values (NaN) left
+    out: both NaN when every entry is missing.
+    """
+
+    n_samples: int
+    n_features: int
+    low: float
+    high: float
+
+    @property
+    def unit_interval(self):
+        """Whether every observed value lies in [0, 1]."""
+        return self.low >= 0 and self.high <= 1
+
+    @property
+    def all_missing(self):
+        """Whether no entry is observed (with missing values allowed)."""
+        return math.isnan(self.high)
+
+
+def check_training_data(X, estimator, allow_nan=False):
+    """Check validated training data and return its :class:`DataFacts`.
+
+    The range of ``X`` is computed once (a ``min`` and a ``max`` over the values): NaN
+    (where ``allow_nan`` is False), infinity and values beyond float32 show in it and
+    get the messages of :func:`check_float32_range`.
+    """
+    values = X.data if sp.issparse(X) else X
+    if allow_nan or not values.size:
+        low, high = value_range(X)
+    else:
+        low, high = float(values.min()), float(values.max())
+        if sp.issparse(X) and X.nnz < math.prod(X.shape):
+            low, high = min(low, 0.0), max(high, 0.0)
+    magnitude = max(abs(low), abs(high))
+    if not math.isnan(high) or not allow_nan:
+        if not math.isfinite(magnitude) or magnitude > np.finfo(np.float32).max:
+            check_float32_range(X, "X", estimator, allow_nan=allow_nan)
+    return DataFacts(X.shape[0], X.shape[1], low, high)
 
 
 def _copy_to_float32(dest, rows):

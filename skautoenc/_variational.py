@@ -18,9 +18,10 @@ from skorch.utils import to_tensor
 from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
 from ._losses import NegativeELBO, gaussian_log_density
-from ._modules import MIN_OUTPUT_LOG_VAR, VariationalMLP, reparameterise
+from ._modules import reparameterise
 from ._net import AutoEncoderNet
-from ._validation import check_unit_interval, in_unit_interval
+from ._network import MIN_OUTPUT_LOG_VAR, VariationalModule, build_parts, check_parts
+from ._validation import check_unit_interval
 
 #: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``.
 N_SCORE_SAMPLES = 32
@@ -39,6 +40,13 @@ def _nanvar(X):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         return np.nanvar(X, axis=0)
+
+
+def _decoded(module, z):
+    """The decoder's output for codes ``z`` with leading axes (draws, rows): the contract
+    gives a decoder a batch of rows, so they are flattened into one and back."""
+    output = module.decoder(z.reshape(-1, z.shape[-1]))
+    return output.reshape(*z.shape[:-1], output.shape[-1])
 
 
 class VariationalNet(AutoEncoderNet):
@@ -114,6 +122,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         the prior, with zero KL: see ``kl_curve_``), so this is an upper bound on the
         dimensions used rather than a bottleneck to tune closely; the default leaves
         room for larger data (see :ref:`variational` for the measurements).
+    {network}
     hidden_layer_sizes : array-like of int or int, default=(256,)
         Widths of the encoder's hidden layers, from the input towards the code. The
         decoder uses them in reverse order. ``()`` gives linear encoder and decoder.
@@ -259,6 +268,10 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self,
         n_components=32,
         *,
+        encoder="mlp",
+        decoder=None,
+        image_shape=None,
+        conv_channels=(32, 64),
         hidden_layer_sizes=(256,),
         likelihood="auto",
         n_mc_samples=1,
@@ -281,8 +294,13 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         mixed_precision=False,
         n_jobs="auto",
         verbose=0,
+        **kwargs,
     ):
         self.n_components = n_components
+        self.encoder = encoder
+        self.decoder = decoder
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
         self.hidden_layer_sizes = hidden_layer_sizes
         self.likelihood = likelihood
         self.n_mc_samples = n_mc_samples
@@ -305,18 +323,20 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.mixed_precision = mixed_precision
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self._store_routed(kwargs)
 
     # ------------------------------------------------------------------ fitting
-    def _check_training_data(self, X, reuse):
+    def _check_training_data(self, X, facts, reuse):
         if reuse:
             likelihood = self.likelihood_
         elif self.likelihood == "auto":
-            likelihood = "bernoulli" if in_unit_interval(X) else "gaussian"
+            likelihood = "bernoulli" if facts.unit_interval else "gaussian"
         else:
             likelihood = self.likelihood
         self.likelihood_ = likelihood
-        if reuse or self.likelihood != "auto":  # "auto" chose from the range already
-            self._check_bernoulli_data(X)
+        if likelihood == "bernoulli":
+            check_unit_interval(facts, "The Bernoulli likelihood",
+                                alternative="likelihood='gaussian'")
         if reuse:
             return
         # A Gaussian decoder starts from each feature's variance in the data: the
@@ -331,21 +351,17 @@ class VariationalAutoEncoder(BaseAutoEncoder):
                 np.maximum(np.nan_to_num(variance), np.exp(MIN_OUTPUT_LOG_VAR))
             )
 
-    def _check_bernoulli_data(self, X):
-        """Refuse data outside [0, 1] for a Bernoulli likelihood (see
-        :func:`~skautoenc._validation.check_unit_interval`)."""
-        if self.likelihood_ == "bernoulli":
-            check_unit_interval(X, "The Bernoulli likelihood", alternative="likelihood='gaussian'")
-
     def _bernoulli_input(self):
         return self.likelihood_ == "bernoulli"
 
-    def _make_module(self, n_features):
-        return VariationalMLP(
+    def _build_module(self, n_features):
+        encoder, decoder = build_parts(self, n_features, variational=True)
+        check_parts(encoder, decoder, n_features, self.n_components, variational=True)
+        return VariationalModule(
+            encoder,
+            decoder,
             n_features,
             self.n_components,
-            hidden_layer_sizes=self._hidden_layer_sizes(),
-            activation=self.activation,
             likelihood=self.likelihood_,
             n_mc_samples=self.n_mc_samples,
             n_score_samples=N_SCORE_SAMPLES,
@@ -396,7 +412,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     def _validate_scoring_data(self, X):
         check_is_fitted(self)
         # _batched checks the range, and warns about data outside [0, 1] (Bernoulli)
-        return self._validate_input(X, check_range=False)
+        return self._validate_input(X)
 
     def _elbo(self, batch):
         module = self._module()
@@ -484,7 +500,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             for start in range(0, n_importance_samples, _IMPORTANCE_CHUNK):
                 z = reparameterise(mu, log_var, eps[start : start + _IMPORTANCE_CHUNK, None])
                 log_w = (
-                    module.log_likelihood(module.decoder(z), batch)
+                    module.log_likelihood(_decoded(module, z), batch)
                     + gaussian_log_density(z, 0.0, torch.zeros_like(z))
                     - gaussian_log_density(z, mu, log_var)
                 )

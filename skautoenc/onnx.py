@@ -8,15 +8,22 @@ classifiers), into one ONNX graph that onnxruntime serves without Python. Nothin
 skautoenc imports skl2onnx: install it with the ``onnx`` extra
 (``pip install "skautoenc[onnx]"``).
 
-The converters write the encoder's operators directly from the fitted weights: one
-``Gemm`` per linear layer and ``Relu``, ``Sigmoid`` or ``Tanh`` for its activation, as
-:meth:`transform` runs them (the VAE's ``transform`` is the posterior mean ``mu``; with
-``missing_values=np.nan``, ``IsNaN`` and ``Where`` come first and put each feature's
-fill value in place of a NaN). That keeps the graph small (the weights as float32, once)
-and readable, and needs no torch at export time beyond reading the weights. Computation
-is float32, as in the estimator: a float64 input is cast to float32 on the way in and
-the codes cast back to float64 on the way out, as :meth:`transform` returns codes in the
-float dtype of its input. Integer input is cast to float32.
+The converters go through the network contract, not through a network's layers: the
+fitted network's ``encode`` (what :meth:`transform` runs; the VAE's posterior mean ``mu``)
+and ``decode`` are exported with ``torch.onnx`` (its TorchScript tracer, which needs no
+package beyond torch) and the traced operators are written into skl2onnx's graph, so the
+built-in ``"mlp"`` and ``"conv"`` families and a user's own modules export alike. With
+``missing_values=np.nan`` the graph fills NaN entries as the network does (``IsNaN`` and
+``Where``, and the two-pass refill). Computation is float32, as in the estimator: a
+float64 input is cast to float32 on the way in and the codes cast back to float64 on the
+way out, as :meth:`transform` returns codes in the float dtype of its input. Integer input
+is cast to float32.
+
+A user's module exports where ``torch.onnx`` can trace it. One that it cannot (an
+operator without an ONNX form), or whose trace would not compute what the module computes
+(Python control flow on the values of a tensor, which a trace freezes), gives a
+``TypeError`` at export time that says so, never a wrong graph: every exported part is run
+by onnxruntime on probe rows and compared with torch before it is used.
 
 :func:`decoder_to_onnx` returns the decoder (:meth:`inverse_transform`) as a model of its
 own, to serve reconstructions, or samples of a :class:`VariationalAutoEncoder` from
@@ -43,9 +50,13 @@ Examples
 True
 """
 
+import copy
+import io
+import warnings
+
 import numpy as np
+import torch
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 try:
     import onnx
@@ -66,7 +77,6 @@ except ImportError as exc:  # pragma: no cover - the message is the point
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._imputer import AutoEncoderImputer
-from ._modules import FillMissing
 from ._sparse import SparseAutoEncoder
 from ._validation import is_nan
 from ._variational import VariationalAutoEncoder
@@ -75,96 +85,125 @@ __all__ = ["decoder_to_onnx", "register"]
 
 ESTIMATORS = (AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder, VariationalAutoEncoder)
 
-#: torch activation modules and the ONNX operator of each (identity writes no node)
-_ACTIVATIONS = {nn.ReLU: "Relu", nn.Sigmoid: "Sigmoid", nn.Tanh: "Tanh", nn.Identity: None}
-
 _INPUT_TYPES = (FloatTensorType, DoubleTensorType, Int64TensorType, Int32TensorType)
 
+#: The newest opset that torch's TorchScript exporter writes; a graph asks for at most this.
+_TORCH_MAX_OPSET = 18
+#: Largest difference between onnxruntime's and torch's answers on the probe rows that
+#: still counts as the same computation (float32 rounding, other kernels).
+_PROBE_TOLERANCE = 1e-4
 
-def _layers(estimator, part):
-    """The torch layers of the fitted ``estimator``'s encoder or decoder, in order."""
-    check_is_fitted(estimator)
-    module = estimator.net_.module_
-    return module.encoder_layers() if part == "encoder" else module.decoder_layers()
+
+class _Part(torch.nn.Module):
+    """One function of a fitted network as a module of its own, for ``torch.onnx``:
+    ``"encode"`` (the codes :meth:`transform` returns), ``"decode"`` (the mean output of
+    :meth:`inverse_transform`) or ``"reconstruct"`` (both, as the imputer fills)."""
+
+    def __init__(self, network, what):
+        super().__init__()
+        self.network = network
+        self.what = what
+
+    def forward(self, X):
+        if self.what == "decode":
+            return self.network.decode(X)
+        codes = self.network.encode(X, always_refill=True)
+        if isinstance(codes, tuple):  # a variational posterior: its mean
+            codes = codes[0]
+        return codes if self.what == "encode" else self.network.decode(codes)
 
 
-def _emit(layers, source, target, new_name, add_tensor, add_node, what, stored=None):
-    """Write ``layers`` as ONNX nodes from the float32 tensor ``source`` to ``target``.
+def _probe_rows(n_rows, n_inputs, missing):
+    """Rows to compare onnxruntime with torch on: uniform in [0, 1], with NaN entries
+    where the network takes missing values."""
+    rng = np.random.RandomState(0)
+    rows = rng.uniform(size=(n_rows, n_inputs)).astype(np.float32)
+    if missing:
+        rows[rng.uniform(size=rows.shape) < 0.2] = np.nan
+    return rows
 
-    ``new_name(hint)`` gives a fresh variable or node name, ``add_tensor(name, array)``
-    stores a float32 initializer and ``add_node(op_type, inputs, outputs, name, **attrs)``
-    adds a node. ``stored`` (a dict, filled as it goes) maps a layer to the names of its
-    stored tensors, so that layers written twice store their weights once. Raises
-    ``TypeError`` for a layer that has no ONNX form here.
+
+def _export(network, what, n_inputs, opset, description):
+    """The ONNX graph of ``what`` of the fitted ``network`` for rows of ``n_inputs``.
+
+    Traced with ``torch.onnx`` on a CPU copy of the network in evaluation mode; raises a
+    ``TypeError`` that names ``description`` where it cannot be traced, or where the
+    graph does not compute what the network computes on probe rows.
     """
-    stored = {} if stored is None else stored
-    steps = []
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            steps.append(("Gemm", layer))
-        elif isinstance(layer, FillMissing):
-            steps.append(("FillMissing", layer))
-        elif type(layer) in _ACTIVATIONS:
-            if _ACTIVATIONS[type(layer)] is not None:
-                steps.append((_ACTIVATIONS[type(layer)], layer))
-        else:
-            raise TypeError(
-                f"Cannot export the {what}: its layer {layer!r} has no ONNX form in "
-                "skautoenc.onnx, which writes linear layers and ReLU, sigmoid, tanh and "
-                "identity activations."
-            )
-    current = source
-    for k, (op_type, layer) in enumerate(steps):
-        out = target if k == len(steps) - 1 else new_name(op_type.lower())
-        if op_type == "Gemm":
-            if layer not in stored:
-                weight = layer.weight.detach().cpu().numpy().astype(np.float32)
-                bias = (
-                    np.zeros(layer.out_features, dtype=np.float32)
-                    if layer.bias is None
-                    else layer.bias.detach().cpu().numpy().astype(np.float32)
+    part = _Part(copy.deepcopy(network).cpu().eval(), what)
+    buffer = io.BytesIO()
+    missing = getattr(network, "fill", None) is not None and what != "decode"
+    probe = _probe_rows(5, n_inputs, missing)
+    with warnings.catch_warnings():
+        # a trace that froze Python control flow on a tensor's values is refused
+        warnings.simplefilter("error", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="torch.onnx")
+        try:
+            with torch.no_grad():
+                expected = part(torch.from_numpy(probe)).numpy()
+                torch.onnx.export(
+                    part, (torch.from_numpy(probe),), buffer, dynamo=False,
+                    input_names=["input"], output_names=["output"],
+                    dynamic_axes={"input": {0: "rows"}, "output": {0: "rows"}},
+                    opset_version=min(opset, _TORCH_MAX_OPSET),
                 )
-                stored[layer] = new_name("weight"), new_name("bias")
-                add_tensor(stored[layer][0], weight)
-                add_tensor(stored[layer][1], bias)
-            w_name, b_name = stored[layer]
-            add_node("Gemm", [current, w_name, b_name], [out], new_name("Gemm"), transB=1)
-        elif op_type == "FillMissing":  # missing_values=np.nan: NaN -> the fill value
-            if layer not in stored:
-                stored[layer] = new_name("fill_values")
-                add_tensor(stored[layer],
-                           layer.values.detach().cpu().numpy().astype(np.float32))
-            values, missing = stored[layer], new_name("missing")
-            add_node("IsNaN", [current], [missing], new_name("IsNaN"))
-            add_node("Where", [missing, values, current], [out], new_name("Where"))
-        else:
-            add_node(op_type, [current], [out], new_name(op_type))
-        current = out
-    if not steps:  # no layer at all: the output is the input
-        add_node("Identity", [source], [target], new_name("Identity"))
+        except Exception as exc:
+            raise TypeError(
+                f"Cannot export the {description} to ONNX: torch.onnx could not trace it "
+                f"({type(exc).__name__}: {str(exc).strip().splitlines()[0]}). A network "
+                "exports where torch.onnx can trace its encode and decode: torch operators "
+                "with an ONNX form, and no Python branch on a tensor's values."
+            ) from None
+    model = onnx.load_from_string(buffer.getvalue())
+    if any(attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+           for node in model.graph.node for attr in node.attribute):
+        raise TypeError(f"Cannot export the {description} to ONNX: its graph has "
+                        "control flow (subgraphs), which skautoenc.onnx does not embed.")
+    _check_against_torch(model, probe, expected, description)
+    return model.graph
 
 
-def _emit_encoding(module, source, target, new_name, add_tensor, add_node, what):
-    """Write the codes of ``source`` as the module's ``encode`` computes them: the encoder,
-    or, for a module that refills missing entries, encoder and decoder, the
-    reconstruction in place of the NaN entries (``IsNaN``, ``Where``), and the encoder
-    again, on the same stored weights. Returns the layers' stored names."""
-    stored = {}
-    if not module.refills_missing:
-        _emit(module.encoder_layers(), source, target, new_name, add_tensor, add_node,
-              what, stored)
-        return stored
-    first, guess = new_name("first_codes"), new_name("guess")
-    missing, refilled = new_name("missing"), new_name("refilled")
-    _emit(module.encoder_layers(), source, first, new_name, add_tensor, add_node, what,
-          stored)
-    _emit(module.decoder_layers(), first, guess, new_name, add_tensor, add_node, what,
-          stored)
-    add_node("IsNaN", [source], [missing], new_name("IsNaN"))
-    add_node("Where", [missing, guess, source], [refilled], new_name("Where"))
-    _emit(module.encoder_layers(), refilled, target, new_name, add_tensor, add_node, what,
-          stored)
-    return stored
+def _check_against_torch(model, probe, expected, description):
+    """Run ``model`` with onnxruntime on ``probe`` and compare with torch's ``expected``."""
+    try:
+        import onnxruntime as ort
+    except ImportError:  # pragma: no cover - the onnx extra installs it
+        return
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: probe})[0]
+    scale = max(1.0, float(np.abs(expected).max()))
+    if got.shape != expected.shape or not np.allclose(
+        got, expected, atol=_PROBE_TOLERANCE * scale, rtol=_PROBE_TOLERANCE
+    ):
+        raise TypeError(
+            f"Cannot export the {description} to ONNX: the traced graph does not compute "
+            "what the network computes (onnxruntime and torch differ on probe rows), as "
+            "when a trace freezes a branch that depends on the data."
+        )
+
+
+def _embed(graph, source, target, new_name, add_tensor, add_node):
+    """Write the operators of an exported ``graph`` from tensor ``source`` to ``target``:
+    every other tensor and node gets a fresh name, the weights become initializers."""
+    names = {graph.input[0].name: source, graph.output[0].name: target}
+    for init in graph.initializer:
+        names[init.name] = new_name("weight")
+        add_tensor(names[init.name], numpy_helper.to_array(init))
+    for node in graph.node:
+        for out in node.output:
+            if out and out not in names:
+                names[out] = new_name(out.split("/")[-1].split(".")[-1] or "t")
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        add_node(node.op_type, [names.get(i, i) if i else "" for i in node.input],
+                 [names[o] if o else "" for o in node.output], new_name(node.op_type),
+                 op_domain=node.domain, **attrs)
+
+
+def _network_of(estimator):
+    check_is_fitted(estimator)
+    return estimator.net_.module_
 
 
 # ------------------------------------------------------------------ skl2onnx converter
@@ -197,7 +236,7 @@ def _shape_calculator(operator):
 
 def _writers(scope, operator, container):
     """What a converter writes its graph with, into skl2onnx's ``container``:
-    ``new_name(hint)``, a fresh name; ``add_tensor(name, array)``, a float32 initializer;
+    ``new_name(hint)``, a fresh name; ``add_tensor(name, array)``, an initializer;
     ``add_array(array, hint, elem)``, an initializer of type ``elem`` under a fresh name,
     which it returns; ``add_node(op_type, inputs, outputs=None, name=None, **attrs)``, a
     node (fresh output and node names where not given), which returns its first output.
@@ -207,17 +246,18 @@ def _writers(scope, operator, container):
         return scope.get_unique_variable_name(f"{operator.full_name}_{hint}")
 
     def add_tensor(name, array):
-        container.add_initializer(name, TensorProto.FLOAT, list(array.shape),
-                                  numpy_helper.from_array(array, name))
+        tensor = numpy_helper.from_array(np.ascontiguousarray(array), name)
+        container.add_initializer(name, tensor.data_type, list(array.shape), tensor)
 
     def add_array(array, hint, elem=TensorProto.FLOAT):
         name = new_name(hint)
         container.add_initializer(name, elem, list(array.shape), array.ravel().tolist())
         return name
 
-    def add_node(op_type, inputs, outputs=None, name=None, **attrs):
+    def add_node(op_type, inputs, outputs=None, name=None, op_domain="", **attrs):
         outputs = outputs or [new_name(op_type.lower())]
-        container.add_node(op_type, inputs, outputs, name=name or new_name(op_type), **attrs)
+        container.add_node(op_type, inputs, outputs, name=name or new_name(op_type),
+                           op_domain=op_domain, **attrs)
         return outputs[0]
 
     return new_name, add_tensor, add_array, add_node
@@ -237,9 +277,9 @@ def _converter(scope, operator, container):
         source = cast
     double = isinstance(input_type, DoubleTensorType)
     codes = new_name("codes_float32") if double else target
-    check_is_fitted(estimator)
-    _emit_encoding(estimator.net_.module_, source, codes, new_name, add_tensor, add_node,
-                   f"encoder of {type(estimator).__name__}")
+    graph = _export(_network_of(estimator), "encode", estimator.n_features_in_,
+                    container.target_opset, f"encoder of {type(estimator).__name__}")
+    _embed(graph, source, codes, new_name, add_tensor, add_node)
     if double:
         add_node("Cast", [codes], [target], new_name("Cast"), to=TensorProto.DOUBLE)
 
@@ -314,17 +354,21 @@ def _imputer_converter(scope, operator, container):
         mean = add_array(imputer.mean_[network].astype(np.float32), "mean")
         scale = add_array(imputer.scale_[network].astype(np.float32), "scale")
         scaled = add_node("Div", [add_node("Sub", [scaled, mean]), scale])
-        module = imputer.autoencoder_.net_.module_
-        codes, reconstruction = new_name("codes"), new_name("reconstruction")
-        stored = _emit_encoding(module, scaled, codes, new_name, add_tensor, add_node,
-                                "encoder of AutoEncoderImputer")
-        _emit(module.decoder_layers(), codes, reconstruction, new_name, add_tensor, add_node,
-              "decoder of AutoEncoderImputer", stored)
+        reconstruction = new_name("reconstruction")
+        graph = _export(_network_of(imputer.autoencoder_), "reconstruct",
+                        int(network.sum()), container.target_opset,
+                        "network of AutoEncoderImputer")
+        _embed(graph, scaled, reconstruction, new_name, add_tensor, add_node)
         fill = add_node("Add", [add_node("Mul", [reconstruction, scale]), mean])
         if double:
             fill = add_node("Cast", [fill], to=TensorProto.DOUBLE)
-        columns.append(np.flatnonzero(network))
-        parts.append(add_node("Where", [missing_modelled, fill, observed_data]))
+        filled = add_node("Where", [missing_modelled, fill, observed_data])
+        kept = imputer._valid_mask[network]
+        if not kept.all():  # an image's network also sees the features never observed
+            filled = add_node("Gather", [filled, add_array(
+                np.flatnonzero(kept).astype(np.int64), "kept", TensorProto.INT64)], axis=1)
+        columns.append(np.flatnonzero(network & imputer._valid_mask))
+        parts.append(filled)
     constant = imputer._valid_mask & ~network
     if constant.any():
         # the features whose observed values at fit time were all equal: that value
@@ -420,7 +464,9 @@ VariationalAutoEncoder
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype}.")
-    layers = _layers(estimator, "decoder")
+    opset = min(target_opset or get_latest_tested_opset_version(), _TORCH_MAX_OPSET)
+    decoder = _export(_network_of(estimator), "decode", estimator.n_components, opset,
+                      f"decoder of {type(estimator).__name__}")
     elem = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
     nodes, initializers, counter = [], [], [0]
 
@@ -431,15 +477,15 @@ VariationalAutoEncoder
     def add_tensor(name, array):
         initializers.append(numpy_helper.from_array(array, name))
 
-    def add_node(op_type, inputs, outputs, name, **attrs):
-        nodes.append(helper.make_node(op_type, inputs, outputs, name=name, **attrs))
+    def add_node(op_type, inputs, outputs, name, op_domain="", **attrs):
+        nodes.append(helper.make_node(op_type, inputs, outputs, name=name, domain=op_domain,
+                                      **attrs))
 
     source, target = "codes", "reconstruction"
     if elem == TensorProto.DOUBLE:
         add_node("Cast", [source], ["codes_float32"], "Cast_in", to=TensorProto.FLOAT)
         source, target = "codes_float32", "reconstruction_float32"
-    _emit(layers, source, target, new_name, add_tensor, add_node,
-          f"decoder of {type(estimator).__name__}")
+    _embed(decoder, source, target, new_name, add_tensor, add_node)
     if elem == TensorProto.DOUBLE:
         add_node("Cast", [target], ["reconstruction"], "Cast_out", to=TensorProto.DOUBLE)
     graph = helper.make_graph(
@@ -450,7 +496,6 @@ VariationalAutoEncoder
                                        [None, estimator.n_features_in_])],
         initializer=initializers,
     )
-    opset = target_opset or get_latest_tested_opset_version()
     opset_ids = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opset_ids, producer_name="skautoenc")
     model.ir_version = helper.find_min_ir_version_for(opset_ids)

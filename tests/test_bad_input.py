@@ -94,13 +94,15 @@ def test_early_stopping_needs_a_validation_sample(estimator_class, small_X):
     est = tiny(estimator_class, early_stopping=True, validation_fraction=0.01)
     est.fit(small_X)  # 1 of 40 samples held out: enough
     with pytest.raises(ValueError, match="validation"):
-        tiny(estimator_class, early_stopping=True).fit(small_X[:1])
+        tiny(estimator_class, early_stopping=True, validation_fraction=0.99).fit(small_X[:2])
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
 def test_small_and_cast_inputs_are_accepted(estimator_class, small_X):
     tiny(estimator_class, batch_size=64).fit(small_X[:5])  # fewer samples than a batch
-    tiny(estimator_class).fit(small_X[:1])  # a single sample
+    tiny(estimator_class).partial_fit(small_X[:1])  # a chunk of one sample
+    with pytest.raises(ValueError, match="minimum of 2"):  # fit needs two, as PCA does
+        tiny(estimator_class).fit(small_X[:1])
     est = tiny(estimator_class).fit((small_X > 0.5).astype(int))
     assert est.transform(small_X > 0.5).dtype == np.float64
 

@@ -51,6 +51,7 @@ TINY_ARGS = {
         "--n-jobs", "None", "--repeats", "1", "--max-iter", "1", "--n-components", "2",
         "--rst", "threads.rst",
     ],
+    "bench_networks.py": ["--repeats", "1", "--sizes", "4", "--max-iter", "1"],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],

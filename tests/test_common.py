@@ -11,6 +11,8 @@ from skautoenc import (
     VariationalAutoEncoder,
 )
 
+from ._networks import TinyDecoder, TinyEncoder, TinyGaussianEncoder, WindowConvEncoder
+
 # Tiny networks and few epochs: the checks test the API contract, not model quality.
 TINY = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16)
 TINY_PRETRAINING = dict(TINY, pretraining_max_iter=2)
@@ -36,6 +38,13 @@ ESTIMATORS = [
     DenoisingAutoEncoder(n_components=2, noise="masking", missing_values=np.nan, **TINY),
     SparseAutoEncoder(n_components=2, missing_values=np.nan, early_stopping=True, **TINY),
     VariationalAutoEncoder(n_components=2, missing_values=np.nan, **TINY),
+    # a user's own modules, with their own parameters (encoder__width)
+    AutoEncoder(n_components=2, encoder=TinyEncoder, decoder=TinyDecoder, encoder__width=6,
+                **TINY),
+    SparseAutoEncoder(n_components=2, encoder=WindowConvEncoder, decoder=TinyDecoder, **TINY),
+    VariationalAutoEncoder(n_components=2, encoder=TinyGaussianEncoder, decoder="mlp", **TINY),
+    DenoisingAutoEncoder(n_components=2, encoder=TinyEncoder, decoder=TinyDecoder,
+                         missing_values=np.nan, **TINY),
     # the imputer, with NaN and with a number as the placeholder
     AutoEncoderImputer(n_components=2, **TINY),
     AutoEncoderImputer(n_components=2, add_indicator=True, keep_empty_features=True, **TINY),
@@ -45,4 +54,22 @@ ESTIMATORS = [
 
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# The conv network on images of one row, (1, -1): each row of a check's data (of any
+# width) is an image of one pixel's height, so every check runs on it.
+CONV = dict(TINY, image_shape=(1, -1), encoder="conv", conv_channels=(3,))
+CONV_ESTIMATORS = [
+    AutoEncoder(n_components=2, **CONV),
+    DenoisingAutoEncoder(n_components=2, **CONV),
+    SparseAutoEncoder(n_components=2, early_stopping=True, **CONV),
+    VariationalAutoEncoder(n_components=2, **CONV),
+    AutoEncoder(n_components=2, missing_values=np.nan, **CONV),
+    AutoEncoderImputer(n_components=2, **CONV),
+]
+
+
+@parametrize_with_checks(CONV_ESTIMATORS)
+def test_sklearn_compatible_conv_estimator(estimator, check):
     check(estimator)

@@ -304,15 +304,6 @@ def test_constant_features_are_filled_with_their_value_outside_the_network(offse
     assert_array_equal(flat.transform([[np.nan, 0.7], [0.3, np.nan]]), [[0.2, 0.7], [0.3, 0.7]])
 
 
-def test_pickle_from_before_constant_features_were_left_out():
-    X = with_holes(np.random.RandomState(0).uniform(size=(100, 5)), 0.2)
-    imputer = AutoEncoderImputer(**SMALL).fit(X)  # every feature varies
-    expected = imputer.transform(X)
-    del imputer._network_mask, imputer._constant_values  # as saved then
-    loaded = pickle.loads(pickle.dumps(imputer))
-    assert_array_equal(loaded._network_mask, loaded._valid_mask)
-    assert_array_equal(loaded.transform(X), expected)
-
 
 def test_correlated_deletion_setting(digit_holes):
     _, _, X_train, X_test = digit_holes

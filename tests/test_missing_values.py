@@ -77,7 +77,7 @@ def test_the_network_fills_each_missing_entry_with_the_mean_then_its_reconstruct
     X_train = X_train.copy()
     X_train[:, 5] = np.nan  # a feature never observed: filled with 0
     est = with_nan(AutoEncoder).fit(X_train)
-    fill = est.net_.module_.encoder[0]
+    fill = est.net_.module_.fill
     assert isinstance(fill, FillMissing)
     counts = (~np.isnan(X_train)).sum(axis=0)
     expected = np.nansum(X_train, axis=0) / np.maximum(counts, 1)
@@ -91,11 +91,11 @@ def test_the_network_fills_each_missing_entry_with_the_mean_then_its_reconstruct
     assert not np.allclose(est.transform(row), est.transform(filled), rtol=1e-3)
     # the VAE encodes in one pass, from the means
     vae = with_nan(VariationalAutoEncoder).fit(X_train)
-    vae_fill = vae.net_.module_.encoder[0].values.numpy()
+    vae_fill = vae.net_.module_.fill.values.numpy()
     assert_allclose(vae.transform(row), vae.transform(np.where(np.isnan(row), vae_fill, row)),
                     rtol=1e-5, atol=1e-6)
     plain = tiny(AutoEncoder).fit(filled)  # without the option: no fill layer
-    assert not any(isinstance(layer, FillMissing) for layer in plain.net_.module_.encoder)
+    assert plain.net_.module_.fill is None
 
 
 def test_the_loss_counts_observed_entries_at_the_scale_of_complete_rows():
@@ -165,8 +165,8 @@ def test_sparse_input_its_implicit_zeros_are_observed(holes):
     sparse_train.data[sparse_train.data == -1.0] = np.nan  # NaN as explicit entries
     a = with_nan(AutoEncoder).fit(dense_train)
     b = with_nan(AutoEncoder).fit(sparse_train)
-    assert_allclose(b.net_.module_.encoder[0].values.numpy(),
-                    a.net_.module_.encoder[0].values.numpy(), rtol=1e-6)
+    assert_allclose(b.net_.module_.fill.values.numpy(),
+                    a.net_.module_.fill.values.numpy(), rtol=1e-6)
     assert_allclose(b.loss_curve_, a.loss_curve_, rtol=1e-5)
     assert_allclose(b.transform(sp.csr_matrix(np.nan_to_num(X_test))),
                     a.transform(np.nan_to_num(X_test)), rtol=1e-4, atol=1e-5)

@@ -15,7 +15,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from torch import nn
 
 from skautoenc import AutoEncoder, VariationalAutoEncoder
 
@@ -168,12 +167,9 @@ def test_vae_samples_through_the_decoder_model(digits):
 
 def test_file_size_is_that_of_the_float32_weights(digits):
     est = small(AutoEncoder, n_components=16, hidden_layer_sizes=(256, 64)).fit(digits[0])
-    encoder_bytes = sum(
-        4 * p.numel() for layer in est.net_.module_.encoder_layers() for p in layer.parameters()
-    )
-    decoder_bytes = sum(
-        4 * p.numel() for layer in est.net_.module_.decoder_layers() for p in layer.parameters()
-    )
+    module = est.net_.module_
+    encoder_bytes = sum(4 * p.numel() for p in module.encoder.parameters())
+    decoder_bytes = sum(4 * p.numel() for p in module.decoder.parameters())
     for dtype in (np.float32, np.float64):  # computation is float32 either way
         size = len(skl2onnx.to_onnx(est, digits[0][:1].astype(dtype)).SerializeToString())
         assert encoder_bytes <= size <= 1.1 * encoder_bytes
@@ -181,17 +177,32 @@ def test_file_size_is_that_of_the_float32_weights(digits):
         assert decoder_bytes <= size <= 1.1 * decoder_bytes
 
 
-def test_a_linear_layer_without_bias_exports(digits, monkeypatch):
-    est = small(AutoEncoder, hidden_layer_sizes=()).fit(digits[0])
-    layer = nn.Linear(64, 6, bias=False)
-    monkeypatch.setattr(est.net_.module_, "encoder_layers", lambda: [layer, nn.Tanh()])
-    X = digits[1].astype(np.float32)
-    (codes,) = run(skl2onnx.to_onnx(est, X[:1]), X)
-    expected = np.tanh(X @ layer.weight.detach().numpy().T)
-    assert_allclose(codes, expected, atol=ATOL)
+@pytest.mark.parametrize("network", ["conv", "user"])
+def test_a_conv_or_user_network_exports_in_a_pipeline(network, digits):
+    from ._networks import TinyDecoder, WindowConvEncoder
+
+    X_train, X_test, y_train, _ = digits
+    params = (dict(encoder="conv", image_shape=(8, 8)) if network == "conv"
+              else dict(encoder=WindowConvEncoder, decoder=TinyDecoder, encoder__channels=3))
+    pipe = make_pipeline(
+        MinMaxScaler(clip=True),
+        AutoEncoder(n_components=8, max_iter=5, random_state=0, **params),
+        LogisticRegression(max_iter=500),
+    ).fit(X_train * 16, y_train)
+    X = (X_test * 16).astype(np.float32)
+    model = skl2onnx.to_onnx(pipe, X[:1], options={LogisticRegression: {"zipmap": False}})
+    labels, probabilities = run(model, X)
+    assert_allclose(probabilities, pipe.predict_proba(X), atol=1e-4)
+    assert (labels == pipe.predict(X)).mean() > 0.99  # ties at the boundary aside
+    (reconstruction,) = run(onnx_export.decoder_to_onnx(pipe[1]),
+                            pipe[1].transform(X / 16).astype(np.float32))
+    assert_allclose(reconstruction, pipe[1].inverse_transform(pipe[1].transform(X / 16)),
+                    atol=ATOL)
 
 
-def test_clear_errors(digits, monkeypatch):
+def test_clear_errors(digits):
+    from ._networks import BranchingEncoder, TinyDecoder
+
     X_train = digits[0]
     with pytest.raises(NotFittedError):
         skl2onnx.to_onnx(tiny(AutoEncoder), X_train[:1])
@@ -204,11 +215,12 @@ def test_clear_errors(digits, monkeypatch):
         onnx_export.decoder_to_onnx(MinMaxScaler().fit(X_train))
     with pytest.raises(ValueError, match="dtype must be"):
         onnx_export.decoder_to_onnx(est, dtype=np.int64)
-    # a network with a layer that has no ONNX form (a subclass's own module, say)
-    module = est.net_.module_
-    monkeypatch.setattr(module, "encoder_layers", lambda: [nn.Linear(64, 2), nn.GELU()])
-    with pytest.raises(TypeError, match=r"GELU\(.*has no ONNX form"):
-        skl2onnx.to_onnx(est, X_train[:1].astype(np.float32))
+    # a user's encoder whose trace would freeze a branch on its input's values: refused
+    # at export time, not exported as a wrong graph
+    branching = tiny(AutoEncoder, encoder=BranchingEncoder, decoder=TinyDecoder).fit(X_train)
+    with pytest.raises(TypeError, match="Cannot export the encoder of AutoEncoder"):
+        skl2onnx.to_onnx(branching, X_train[:1].astype(np.float32))
+    onnx_export.decoder_to_onnx(branching)  # its decoder traces well
 
 
 def test_importing_skautoenc_does_not_import_skl2onnx():

@@ -32,8 +32,8 @@ def held_out_error(ae, X):
 
 def linears(ae):
     module = ae.net_.module_
-    encoder = [m for m in module.encoder if isinstance(m, torch.nn.Linear)]
-    decoder = [m for m in module.decoder if isinstance(m, torch.nn.Linear)]
+    encoder = [m for m in module.encoder.layers if isinstance(m, torch.nn.Linear)]
+    decoder = [m for m in module.decoder.layers if isinstance(m, torch.nn.Linear)]
     return encoder, decoder
 
 

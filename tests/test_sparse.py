@@ -39,8 +39,8 @@ def test_loss_equals_hand_computation(loss):
         random_state=0,
     ).fit(X)
     module = sae.net_.module_.double()
-    W1, b1 = (p.detach().numpy() for p in module.encoder[0].parameters())
-    W2, b2 = (p.detach().numpy() for p in module.decoder[0].parameters())
+    W1, b1 = (p.detach().numpy() for p in module.encoder.layers[0].parameters())
+    W2, b2 = (p.detach().numpy() for p in module.decoder.layers[0].parameters())
 
     # E = mean_i L(x_i, y_i) + beta * sum_j KL(rho || rho_hat_j), in float64 numpy.
     codes = sigmoid(X @ W1.T + b1)

@@ -71,12 +71,12 @@ def _mlp_numpy(sequential, h):
 
 def _negative_elbo_by_hand(module, X, eps, likelihood, beta):
     """The loss written out from the formulas, in float64: -E_q[log p(x|z)] + beta KL."""
-    hidden = _mlp_numpy(module.encoder, X)
-    mu = _mlp_numpy([module.mu], hidden)
-    log_var = _mlp_numpy([module.log_var], hidden)
+    hidden = _mlp_numpy(module.encoder.layers, X)
+    mu = _mlp_numpy([module.encoder.heads.mean], hidden)
+    log_var = _mlp_numpy([module.encoder.heads.log_var], hidden)
     kl = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=1)
     z = mu + np.exp(log_var / 2) * eps  # (L, n, k)
-    output = _mlp_numpy(module.decoder, z)  # (L, n, d)
+    output = _mlp_numpy(module.decoder.layers, z)  # (L, n, d)
     if likelihood == "bernoulli":
         y = 1 / (1 + np.exp(-output))
         log_p = np.sum(X * np.log(y) + (1 - X) * np.log(1 - y), axis=2)
