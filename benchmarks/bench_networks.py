@@ -12,7 +12,10 @@ family (``encoder="conv"`` with ``image_shape``), in the same run:
 3. ``vae``: the held-out ELBO of ``VariationalAutoEncoder(20)`` on statically binarised
    images (pixels above 0.5 are 1), the MLP with one hidden layer of 400 (784-400-20);
 4. ``imputation``: ``AutoEncoderImputer`` filling a missing 10x10 block in the middle of
-   each held-out image (RMSE over the block's pixels).
+   each held-out image (RMSE over the block's pixels);
+5. ``channels`` (not run by default): the conv ``AutoEncoder(32)``'s held-out error and
+   fit time for each of ``--channels`` and ``--learning-rates``: what chose the default
+   ``conv_channels``.
 
     python benchmarks/bench_networks.py --data ../shared/data/mnist --out results/networks.json
 """
@@ -37,7 +40,7 @@ from skautoenc import (
     VariationalAutoEncoder,
 )
 
-PARTS = ("reconstruction", "features", "vae", "imputation")
+PARTS = ("reconstruction", "features", "vae", "imputation", "channels")
 #: Settings every model of a run shares besides the defaults (``--max-iter`` for a smoke
 #: run); empty for the recorded runs.
 COMMON = {}
@@ -149,10 +152,28 @@ def bench_imputation(X_train, X_test, shape, seed):
     return rows
 
 
+def bench_channels(X_train, X_test, shape, channel_sets, learning_rates, seed):
+    rows = []
+    for channels in channel_sets:
+        for lr in learning_rates:
+            ae, seconds = timed_fit(AutoEncoder(**network(
+                "conv", shape, n_components=32, conv_channels=channels,
+                learning_rate_init=lr, random_state=seed)), X_train)
+            error = squared_error(X_test, ae.inverse_transform(ae.transform(X_test)))
+            rows.append({"conv_channels": str(tuple(channels)), "learning_rate_init": lr,
+                         "held-out error": error, "fit s": seconds, "epochs": ae.n_iter_})
+            print(f"  conv_channels={tuple(channels)}, learning_rate_init={lr}: "
+                  f"error {error:.3f}, {seconds:.1f} s")
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder with the MNIST idx files (default: digits)")
-    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
+    parser.add_argument("--parts", nargs="+", default=list(PARTS[:-1]), choices=PARTS)
+    parser.add_argument("--channels", nargs="+", default=["32,64", "16,32,64"],
+                        help="conv_channels of the channels part, e.g. 32,64")
+    parser.add_argument("--learning-rates", type=float, nargs="+", default=[2e-3, 4e-3])
     parser.add_argument("--repeats", type=int, default=2,
                         help="fits of each network in the reconstruction part")
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 256])
@@ -185,6 +206,12 @@ def main(argv=None):
         rows = bench_imputation(X_train, X_test, shape, args.seed)
         print(format_table(rows), end="\n\n")
         results["imputation"] = rows
+    if "channels" in args.parts:
+        channel_sets = [tuple(int(c) for c in spec.split(",")) for spec in args.channels]
+        rows = bench_channels(X_train, X_test, shape, channel_sets, args.learning_rates,
+                              args.seed)
+        print(format_table(rows), end="\n\n")
+        results["channels"] = rows
     write_json(args.out, results)
 
 

@@ -14,6 +14,12 @@ has bfloat16 matrix instructions: elsewhere torch emulates them, many times slow
 Then where a step of the plain loop goes (forward, loss, backward, optimiser), and the
 products' share of it: the most that faster products alone can gain.
 
+With ``--conv``, the same for the conv family: ``AutoEncoder(encoder="conv")`` on the
+images against a plain torch loop of the same network (the default ``conv_channels``:
+stride-2 3x3 convolutions of 16, 32 and 64 channels, a linear layer to 32 codes, and their
+mirror in transposed convolutions), fused Adam, the same batches, alternated; the MLP's
+plain loop beside them.
+
 With ``--compile``, the plain loop with its forward pass, loss and backward pass compiled
 by ``torch.compile`` (one graph), eager and compiled, in float32 and (where the CPU has
 bfloat16 instructions) under bfloat16 autocast, epoch by epoch in alternation: the time
@@ -79,7 +85,85 @@ def fit_plain_torch(X, epochs, fused=False, bfloat16=False):
     return encoder, decoder
 
 
-def fit_skautoenc(X, epochs, mixed_precision=False):
+class _ChannelsLast(nn.Module):
+    """Feature maps in the channels-last layout, as skautoenc's conv family keeps them."""
+
+    def forward(self, maps):
+        return maps.contiguous(memory_format=torch.channels_last)
+
+
+def torch_conv_autoencoder(side, channels=(16, 32, 64)):
+    """The conv family's network in plain torch layers, for images of ``side`` x ``side``:
+    stride-2 3x3 convolutions of ``channels``, a linear layer to the codes, and the
+    mirror in transposed convolutions, feature maps channels-last."""
+    sizes = [side]
+    for _ in channels:
+        sizes.append((sizes[-1] + 1) // 2)
+    last = sizes[-1]
+    encoder = [nn.Unflatten(1, (1, side, side)), _ChannelsLast()]
+    for n_in, n_out in zip((1, *channels[:-1]), channels):
+        encoder += [nn.Conv2d(n_in, n_out, 3, 2, 1), nn.ReLU()]
+    encoder += [nn.Flatten(), nn.Linear(channels[-1] * last * last, CODE)]
+    decoder = [nn.Linear(CODE, channels[-1] * last * last), nn.ReLU(),
+               nn.Unflatten(1, (channels[-1], last, last)), _ChannelsLast()]
+    outputs = [*channels[::-1][1:], 1]
+    for i, (n_in, n_out) in enumerate(zip(channels[::-1], outputs)):
+        s_in, s_out = sizes[-1 - i], sizes[-2 - i]
+        decoder.append(nn.ConvTranspose2d(n_in, n_out, 3, 2, 1,
+                                          output_padding=s_out - (2 * s_in - 1)))
+        if i < len(channels) - 1:
+            decoder.append(nn.ReLU())
+    decoder.append(nn.Flatten())
+    return nn.Sequential(*encoder), nn.Sequential(*decoder)
+
+
+def fit_plain_conv(X, epochs):
+    """The plain loop of :func:`fit_plain_torch`, fused Adam, on the conv network."""
+    torch.manual_seed(0)
+    encoder, decoder = torch_conv_autoencoder(int(round(X.shape[1] ** 0.5)))
+    params = [*encoder.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(params, lr=LR, fused=True)
+    X_t = torch.tensor(X, dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    for _ in range(epochs):
+        order = torch.randperm(len(X_t))
+        for start in range(0, len(X_t), BATCH):
+            batch = X_t[order[start : start + BATCH]]
+            optimizer.zero_grad()
+            logits = decoder(encoder(batch)).contiguous()
+            loss = loss_fn(logits, batch).sum(dim=1).mean()
+            loss.backward()
+            optimizer.step()
+    return encoder, decoder
+
+
+def fit_skautoenc_conv(X, epochs):
+    side = int(round(X.shape[1] ** 0.5))
+    return fit_skautoenc(X, epochs, encoder="conv", image_shape=(side, side))
+
+
+def bench_conv(X, epochs, repeats):
+    """The conv family's fit against the plain loop of the same network, alternated; and
+    the MLP's plain loop beside them, for what a conv step costs against an MLP step
+    whoever implements it."""
+    fits = {"conv: plain torch loop, fused Adam": fit_plain_conv,
+            "conv: skautoenc AutoEncoder(encoder='conv')": fit_skautoenc_conv,
+            "mlp: plain torch loop, fused Adam": functools.partial(fit_plain_torch,
+                                                                   fused=True)}
+    times = {name: [] for name in fits}
+    for name in alternated(fits, repeats):
+        times[name].append(timed(fits[name], X, epochs)[0])
+    reference = "conv: plain torch loop, fused Adam"
+    return [
+        {"fit": name, "median s": statistics.median(values),
+         "samples/s": len(X) * epochs / statistics.median(values),
+         "throughput vs torch": statistics.median(times[reference]) / statistics.median(values),
+         "vs torch, by rounds": by_rounds(times[reference], values)}
+        for name, values in times.items()
+    ]
+
+
+def fit_skautoenc(X, epochs, mixed_precision=False, **network):
     ae = AutoEncoder(
         n_components=CODE,
         hidden_layer_sizes=(HIDDEN,),
@@ -92,6 +176,7 @@ def fit_skautoenc(X, epochs, mixed_precision=False):
         learning_rate="constant",
         random_state=0,
         mixed_precision=mixed_precision,
+        **network,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -496,6 +581,10 @@ def main(argv=None):
     parser.add_argument(
         "--compile", action="store_true", help="also the plain loop under torch.compile"
     )
+    parser.add_argument("--conv", action="store_true",
+                        help="also the conv family against a plain loop of its network")
+    parser.add_argument("--skip-mlp", action="store_true",
+                        help="leave out the MLP's fit, transform and memory tables")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--memory-probe", choices=["fit", "transform"], help=argparse.SUPPRESS)
     parser.add_argument("--factor", type=int, default=1, help=argparse.SUPPRESS)
@@ -522,12 +611,19 @@ def main(argv=None):
     if args.compile:
         compile_rows = bench_compile(X, X_test, max(args.epochs, 2))
         print(format_table(compile_rows), end="\n\n")
-    transform_rows = bench_transform(X, args.repeats)  # first: pyod runs last in bench_fit
-    fit_rows = bench_fit(X, args.epochs, args.repeats)
-    print(format_table(fit_rows), end="\n\n")
-    print(format_table(transform_rows), end="\n\n")
-    memory_rows = bench_memory(args)
-    print(format_table([{k: r.get(k, float("nan")) for k in memory_rows[-1]} for r in memory_rows]))
+    conv_rows = None
+    if args.conv:
+        conv_rows = bench_conv(X, args.epochs, args.repeats)
+        print(format_table(conv_rows), end="\n\n")
+    fit_rows = transform_rows = memory_rows = None
+    if not args.skip_mlp:
+        transform_rows = bench_transform(X, args.repeats)  # first: pyod runs last in fit
+        fit_rows = bench_fit(X, args.epochs, args.repeats)
+        print(format_table(fit_rows), end="\n\n")
+        print(format_table(transform_rows), end="\n\n")
+        memory_rows = bench_memory(args)
+        print(format_table([{k: r.get(k, float("nan")) for k in memory_rows[-1]}
+                            for r in memory_rows]))
     write_json(
         args.out,
         {
@@ -543,6 +639,7 @@ def main(argv=None):
             "step_phases": phase_rows,
             "step_products": phase_summary,
             "compile": compile_rows,
+            "conv": conv_rows,
         },
     )
 

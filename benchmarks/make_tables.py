@@ -243,6 +243,65 @@ def features_tables(payload):
     )
 
 
+def networks_tables(payload):
+    """``bench_networks.py``: the conv family against the MLP, one table per part."""
+    parts = []
+    if payload.get("reconstruction"):
+        parts.append(captioned_table(
+            "Reconstruction: `AutoEncoder(32)` with its defaults, held-out squared error "
+            "summed over pixels (mean over images); fit time, the two fitted in turn.",
+            payload["reconstruction"],
+            [("network", "AutoEncoder(32)", "{}"),
+             ("held-out error", "held-out error", "{:.3f}"),
+             ("error / MLP's", "error / MLP's", RATIO),
+             ("fit s (median)", "fit s (median)", "{:.1f}"),
+             ("time / MLP's (by rounds)", "time / MLP's (by rounds)", RATIO)],
+        ))
+    if payload.get("features"):
+        parts.append(captioned_table(
+            "Codes as features: held-out accuracy of `LogisticRegression` (after "
+            "`StandardScaler`) on each model's codes.",
+            payload["features"],
+            [("model", "model", "{}"),
+             ("MLP accuracy", "mlp accuracy", "{:.4f}"),
+             ("conv accuracy", "conv accuracy", "{:.4f}"),
+             ("MLP fit s", "mlp fit s", "{:.1f}"),
+             ("conv fit s", "conv fit s", "{:.1f}")],
+        ))
+    if payload.get("vae"):
+        parts.append(captioned_table(
+            "`VariationalAutoEncoder(20)` on statically binarised images (pixels above "
+            "0.5): held-out ELBO in nats; the MLP is 784-400-20.",
+            payload["vae"],
+            [("network", "VAE(20), binarised", "{}"),
+             ("held-out ELBO", "held-out ELBO", "{:.2f}"),
+             ("ELBO - MLP's", "ELBO - MLP's", "{:+.2f}"),
+             ("fit s", "fit s", "{:.1f}")],
+        ))
+    if payload.get("imputation"):
+        parts.append(captioned_table(
+            "`AutoEncoderImputer` with its defaults, trained on images with 20% of their "
+            "pixels missing, filling a missing 10x10 block in the middle of each held-out "
+            "image: RMSE over the block's pixels.",
+            payload["imputation"],
+            [("network", "imputer, 10x10 block", "{}"),
+             ("RMSE", "RMSE", "{:.4f}"),
+             ("fit s", "fit s", "{:.1f}")],
+        ))
+    if payload.get("channels"):
+        parts.append(captioned_table(
+            "The conv `AutoEncoder(32)` for other `conv_channels` and learning rates "
+            "(what chose the default): held-out error and fit time.",
+            payload["channels"],
+            [("conv_channels", "conv_channels", "`{}`"),
+             ("learning_rate_init", "learning_rate_init", "{:g}"),
+             ("held-out error", "held-out error", "{:.3f}"),
+             ("fit s", "fit s", "{:.1f}"),
+             ("epochs", "epochs", "{}")],
+        ))
+    return "\n\n".join(parts)
+
+
 def onnx_tables(payload):
     args = payload["args"]
     return captioned_table(
@@ -367,6 +426,7 @@ WRITERS = {
     "quality": quality_tables,
     "features": features_tables,
     "onnx": onnx_tables,
+    "networks": networks_tables,
 }
 
 

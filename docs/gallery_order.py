@@ -4,6 +4,7 @@ from sphinx_gallery.sorting import FileNameSortKey
 
 ORDER = [
     "plot_reconstruction.py",
+    "plot_conv_autoencoder.py",
     "plot_denoising.py",
     "plot_sparse_codes.py",
     "plot_vae_latent_space.py",

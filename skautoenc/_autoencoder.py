@@ -146,7 +146,7 @@ class AutoEncoder(BaseAutoEncoder):
         encoder="mlp",
         decoder=None,
         image_shape=None,
-        conv_channels=(32, 64),
+        conv_channels=(16, 32, 64),
         hidden_layer_sizes=(256,),
         loss="auto",
         activation="relu",

@@ -18,7 +18,8 @@ module through ``encode``, ``decode``, ``forward`` and ``set_fill_values`` only.
 The rest of the machinery lives next to this file, one concept per module:
 ``_network`` (the contract, the wrapper modules and the routed ``encoder__``
 parameters), ``_modules`` (the built-in families, ``"mlp"`` and ``"conv"``),
-``_validation`` (checks of the data), ``_data`` (datasets and batch iterators), ``_net``
+``_validation`` (checks of the data), ``_data`` (datasets and batch iterators),
+``_inference`` (chunked inference, the same for every row), ``_net``
 (the skorch net subclass, its callbacks and the snapshot that undoes a failed fit),
 ``_progress`` (what ``verbose`` prints), ``_runtime`` (threads, subnormal numbers and
 warnings around each call), ``_persistence`` (the net as plain data), ``_pretraining``,
@@ -53,6 +54,7 @@ from skorch.dataset import ValidSplit
 
 from . import __version__
 from ._data import RowDataset, TensorBatchIterator
+from ._inference import batched
 from ._losses import ReconstructionLoss
 from ._net import (
     AutoEncoderNet,
@@ -62,27 +64,14 @@ from ._net import (
 )
 from ._network import RoutedParams
 from ._persistence import FORMAT_VERSION, net_from_state, net_to_state
-from ._runtime import adapt_threads, compute_settings, fast_bfloat16, warn_at_caller
+from ._runtime import compute_settings, fast_bfloat16, warn_at_caller
 from ._validation import (
-    _copy_to_float32,
     all_missing_rows,
     check_float32_range,
     check_training_data,
     is_memory_mapped,
     observed_means,
 )
-
-#: Rows per forward pass on the CPU in ``transform``, ``inverse_transform`` and scoring.
-#: Memory stays bounded whatever the number of samples, and the last chunk is
-#: zero-padded to this size: every row then goes through matrix products of the same
-#: shape, so a sample's codes do not depend on which other samples share its call
-#: (float32 matrix kernels may sum in a different order for a different number of rows).
-#: The padding sets the cost of a small call; benchmarks/README.md ("transform") has the
-#: measurements behind the size.
-INFERENCE_BATCH_SIZE = 512
-#: Rows per forward pass on a GPU, where each chunk also pays for transfers and a
-#: synchronisation: larger chunks keep those per row small.
-CUDA_INFERENCE_BATCH_SIZE = 2048
 
 _FLOAT_DTYPES = [np.float64, np.float32]
 
@@ -308,19 +297,12 @@ class BaseAutoEncoder(
         The message is that of the ``KeyboardInterrupt`` that :meth:`fit` raises once
         the estimator holds the weights reached so far; ``None`` otherwise.
         """
-        n_samples = facts.n_samples
         if not reuse:
             # decided once, by the first fit's data: the net's validation split
-            self.do_early_stopping_ = self._resolve_early_stopping(n_samples)
+            self.do_early_stopping_ = self._resolve_early_stopping(facts.n_samples)
         early_stopping = self.do_early_stopping_
         if early_stopping and not partial:
-            n_valid = int(np.ceil(self.validation_fraction * n_samples))
-            if n_valid < 1 or n_samples - n_valid < 1:
-                raise ValueError(
-                    f"early_stopping with validation_fraction={self.validation_fraction} "
-                    f"leaves no training or no validation sample with n_samples={n_samples}; "
-                    "use more samples, another validation_fraction or early_stopping=False."
-                )
+            self._check_validation_split(facts.n_samples)
         if facts.all_missing:
             raise ValueError("X has no observed entry: every value is missing (NaN).")
         self._check_training_data(X, facts, reuse)
@@ -330,67 +312,87 @@ class BaseAutoEncoder(
             # seed by the number of epochs already run
             seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
         device = self.device_ if reuse else self._resolve_device()
-        if sp.issparse(X) or is_memory_mapped(X):
-            data = RowDataset(X)  # converted to float32 one batch at a time
-        else:
-            # one float32 copy (half the size of float64 X), moved to the device once:
-            # slicing it per batch is the fastest way to feed the network. Row-major:
-            # a minibatch of a column-major copy (a DataFrame's values, a column
-            # selection) gathers its rows entry by entry, several times slower
-            X_float = np.ascontiguousarray(X, dtype=np.float32)
-            data = RowDataset(torch.as_tensor(X_float, device=device))
-
+        data = _training_dataset(X, device)
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        epochs = self._epochs(n_samples, early_stopping)
+        epochs = self._epochs(facts.n_samples, early_stopping)
         with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             if reuse:
                 net = self.net_  # trained in place: _guarded_fit rolls back a failure
             else:
-                # the network is built, and checked on one small batch, before any
-                # training: a module that does not keep the contract fails here
-                net = self._make_net(self._build_module(facts.n_features), device, seed,
-                                     early_stopping)
-                net.initialize()
-                if self._allows_nan():
-                    net.module_.set_fill_values(
-                        torch.as_tensor(observed_means(X), dtype=torch.float32)
-                    )
-                self._build_params = self.get_params(deep=False)
-                self._pretrain(net, data)
-            callbacks = dict(net.callbacks_)
-            monitor = callbacks["convergence"]
-            schedule = callbacks.get("lr_schedule")  # absent from nets saved before it
-            callbacks["print_log"].total_epochs = None if partial else epochs
+                net = self._new_net(X, facts, data, device, seed, early_stopping)
             n_before = len(net.history)
-            if partial:
-                train_split, net.train_split = net.train_split, None
-                if schedule is not None:
-                    schedule.total_steps = None  # one epoch at learning_rate_init
-                try:
-                    net.partial_fit(data, epochs=1)
-                finally:
-                    net.train_split = train_split
-            elif epochs > 0:
-                if schedule is not None:
-                    steps = self._steps_per_epoch(n_samples, early_stopping)
-                    schedule.total_steps = epochs * steps
-                net.partial_fit(data, epochs=epochs)
+            converged = self._train(net, data, epochs, partial, facts.n_samples)
+        interrupted = self._record(net, device, early_stopping, n_before, epochs, partial,
+                                   converged)
+        self._after_fit(X)
+        return (
+            "Training was interrupted (KeyboardInterrupt) after "
+            f"{len(net.history) - n_before} complete epochs. The estimator keeps the "
+            "weights reached so far; fit again with warm_start=True (or call partial_fit) "
+            "to continue."
+        ) if interrupted else None
 
+    def _check_validation_split(self, n_samples):
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_valid < 1 or n_samples - n_valid < 1:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} "
+                f"leaves no training or no validation sample with n_samples={n_samples}; "
+                "use more samples, another validation_fraction or early_stopping=False."
+            )
+
+    def _new_net(self, X, facts, data, device, seed, early_stopping):
+        """A new, initialised (and pretrained, where asked) net for the training data."""
+        # the network is built, and checked on one small batch, before any training: a
+        # module that does not keep the contract fails here
+        net = self._make_net(self._build_module(facts.n_features), device, seed,
+                             early_stopping)
+        net.initialize()
+        if self._allows_nan():
+            net.module_.set_fill_values(torch.as_tensor(observed_means(X), dtype=torch.float32))
+        self._build_params = self.get_params(deep=False)
+        self._pretrain(net, data)
+        return net
+
+    def _train(self, net, data, epochs, partial, n_samples):
+        """The one training call: ``epochs`` epochs of ``fit``, or the one epoch of
+        ``partial_fit`` on all of ``data`` at ``learning_rate_init``. Returns whether the
+        convergence monitor saw a plateau."""
+        callbacks = dict(net.callbacks_)
+        schedule = callbacks.get("lr_schedule")
+        callbacks["print_log"].total_epochs = None if partial else epochs
+        if partial:
+            train_split, net.train_split = net.train_split, None
+            if schedule is not None:
+                schedule.total_steps = None  # one epoch at learning_rate_init
+            try:
+                net.partial_fit(data, epochs=1)
+            finally:
+                net.train_split = train_split
+        elif epochs > 0:
+            if schedule is not None:
+                steps = self._steps_per_epoch(n_samples, self.do_early_stopping_)
+                schedule.total_steps = epochs * steps
+            net.partial_fit(data, epochs=epochs)
+        return callbacks["convergence"].converged_
+
+    def _record(self, net, device, early_stopping, n_before, epochs, partial, converged):
+        """Set the fitted attributes from the trained ``net``; return whether training
+        was interrupted (Ctrl+C) before its epochs ran out or it converged."""
         if len(net.history) > n_before and "train_loss" not in net.history[-1]:
             # skorch ends training quietly on KeyboardInterrupt, possibly mid-epoch:
             # keep the weights, drop the unfinished epoch from the record
             net.history.pop()
             interrupted = True
         else:
-            interrupted = not partial and not monitor.converged_ and (
+            interrupted = not partial and not converged and (
                 len(net.history) - n_before < epochs
             )
-        n_iter = len(net.history) - n_before
         # max_iter="auto" is a budget that training is meant to spend: only an explicit
         # number of epochs that runs out before a plateau is worth a warning
         explicit = self.max_iter != "auto"
-        if explicit and not interrupted and not partial and epochs > 0 and not monitor.converged_:
+        if explicit and not interrupted and not partial and epochs > 0 and not converged:
             warn_at_caller(
                 f"Maximum iterations ({epochs}) reached and the optimization "
                 "hasn't converged yet.",
@@ -409,12 +411,7 @@ class BaseAutoEncoder(
         else:
             self.best_loss_ = min(self.loss_curve_, default=None)
         self._n_features_out = self.n_components
-        self._after_fit(X)
-        return (
-            f"Training was interrupted (KeyboardInterrupt) after {n_iter} complete epochs. "
-            "The estimator keeps the weights reached so far; fit again with "
-            "warm_start=True (or call partial_fit) to continue."
-        ) if interrupted else None
+        return interrupted
 
     def _pretrain(self, net, data):
         """Hook: initialise a freshly built ``net`` before training, from the training
@@ -536,70 +533,9 @@ class BaseAutoEncoder(
         )
 
     def _batched(self, fn, X, dtype, draws=1, samples=True):
-        """Apply ``fn`` (tensor -> tensor) to ``X`` in batches, without autograd.
-
-        Returns a numpy array of ``dtype``. Memory beyond the output is bounded by
-        :data:`INFERENCE_BATCH_SIZE` rows (:data:`CUDA_INFERENCE_BATCH_SIZE` on a GPU).
-        ``fn`` that runs its network on ``draws`` rows per sample (the VAE's scores
-        decode several draws of ``z`` per sample) gets chunks ``draws`` times smaller,
-        so that its matrix products keep that size and a small call stays cheap.
-        Each chunk of ``X`` is checked once converted to float32, where NaN, infinity
-        and values beyond the float32 range all show as non-finite;
-        :func:`check_float32_range` then says which, for all of ``X``. When ``X`` holds
-        ``samples`` (not codes) and the model's objective needs data in [0, 1]
-        (:meth:`_bernoulli_input`), values outside it give one warning per call.
-        """
-        n_samples = X.shape[0]
-        cuda = self.device_.startswith("cuda")
-        size = CUDA_INFERENCE_BATCH_SIZE if cuda else INFERENCE_BATCH_SIZE
-        size = max(1, size // draws)
-        out = None
-        batch = torch.empty((size, *X.shape[1:]), dtype=torch.float32)  # reused per chunk
-        check_unit = samples and self._bernoulli_input()
-        allow_nan = samples and self._allows_nan()
-        low, high = 0.0, 1.0
-        with torch.no_grad(), compute_settings(self.n_jobs):
-            for start in range(0, n_samples, size):
-                adapt_threads()
-                chunk = X[start : start + size]
-                if sp.issparse(chunk):
-                    chunk = chunk.toarray()
-                n_rows = len(chunk)
-                rows = batch[:n_rows]
-                _copy_to_float32(rows, chunk)  # beyond float32: inf, refused below
-                if allow_nan:
-                    # missing values pass: only infinity (and the range) is checked
-                    finite = not bool(torch.isinf(rows).any())
-                    if check_unit and finite:
-                        chunk_low = float(torch.nan_to_num(rows, nan=math.inf).min())
-                        chunk_high = float(torch.nan_to_num(rows, nan=-math.inf).max())
-                        low, high = min(low, chunk_low), max(high, chunk_high)
-                elif check_unit:
-                    # one pass gives the range, and rules out NaN and infinity with it
-                    extremes = torch.aminmax(rows)
-                    chunk_low, chunk_high = float(extremes.min), float(extremes.max)
-                    finite = math.isfinite(chunk_low) and math.isfinite(chunk_high)
-                    low, high = min(low, chunk_low), max(high, chunk_high)
-                else:
-                    # a finite sum (one fast pass) rules out NaN and infinity
-                    finite = bool(torch.isfinite(rows.sum()))
-                if not finite and (allow_nan or not torch.isfinite(rows).all()):
-                    # raises, naming the problem (a sum can overflow on finite values)
-                    check_float32_range(X, "X", self, allow_nan=allow_nan)
-                batch[n_rows:] = 0
-                result = fn(batch.to(self.device_))[:n_rows].cpu().numpy()
-                if not np.isfinite(result).all():
-                    raise ValueError(
-                        f"{type(self).__name__} produced non-finite values for rows "
-                        f"{start} to {start + n_rows - 1}: their values are too large for "
-                        "the network. Scale the data as for training."
-                    )
-                if out is None:
-                    out = np.empty((n_samples, *result.shape[1:]), dtype=dtype)
-                out[start : start + n_rows] = result
-        if low < 0 or high > 1:
-            self._warn_outside_unit_interval(low, high)
-        return out
+        """Apply ``fn`` (tensor -> tensor) to ``X`` in batches of a fixed number of rows,
+        without autograd, checking each chunk (:func:`~skautoenc._inference.batched`)."""
+        return batched(self, fn, X, dtype, draws=draws, samples=samples)
 
     def _encode(self, batch):
         """Hook: the codes of a float32 ``batch`` (a tensor on the device), no autograd."""
@@ -737,6 +673,18 @@ class BaseAutoEncoder(
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = self._allows_nan()
         return tags
+
+
+def _training_dataset(X, device):
+    """The training rows of validated ``X`` as a :class:`~skautoenc._data.RowDataset`."""
+    if sp.issparse(X) or is_memory_mapped(X):
+        return RowDataset(X)  # converted to float32 one batch at a time
+    # one float32 copy (half the size of float64 X), moved to the device once: slicing it
+    # per batch is the fastest way to feed the network. Row-major: a minibatch of a
+    # column-major copy (a DataFrame's values, a column selection) gathers its rows entry
+    # by entry, several times slower
+    X_float = np.ascontiguousarray(X, dtype=np.float32)
+    return RowDataset(torch.as_tensor(X_float, device=device))
 
 
 def _positive_ints(value, name):

@@ -210,7 +210,7 @@ class DenoisingAutoEncoder(AutoEncoder):
         encoder="mlp",
         decoder=None,
         image_shape=None,
-        conv_channels=(32, 64),
+        conv_channels=(16, 32, 64),
         hidden_layer_sizes=(256,),
         noise="masking",
         noise_level=(0.0, 0.6),

@@ -40,11 +40,13 @@ image_shape : tuple of int or None, default=None
     ``n_features`` (``(1, -1)``: each row a one-dimensional signal). ``X`` stays
     two-dimensional, so scalers, pipelines and ONNX see ordinary rows.''',
     'conv_channels': '''\
-conv_channels : tuple of int, default=(32, 64)
+conv_channels : tuple of int, default=(16, 32, 64)
     For ``encoder="conv"``: the channels of its stride-2 3x3 convolutions, from the
     image on; each layer halves the height and width (rounding up) and must get two
     pixels or more. The decoder mirrors them in transposed convolutions. Ignored by
-    the other networks.''',
+    the other networks. Three layers, down to 4x4 maps on MNIST: on MNIST they
+    reconstructed held-out images better than ``(32, 64)``, the usual two layers, in
+    less time (the user guide's "Your own network" has the measurements).''',
     'loss': '''\
 loss : {"auto", "bce", "mse"}, default="auto"
     Reconstruction loss. ``"bce"``: Bernoulli cross-entropy with a sigmoid output,

@@ -244,7 +244,7 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
         encoder="mlp",
         decoder=None,
         image_shape=None,
-        conv_channels=(32, 64),
+        conv_channels=(16, 32, 64),
         hidden_layer_sizes=(384,),
         noise_level=0.5,
         correlated_deletion=0.5,

@@ -200,7 +200,7 @@ class SparseAutoEncoder(AutoEncoder):
         encoder="mlp",
         decoder=None,
         image_shape=None,
-        conv_channels=(32, 64),
+        conv_channels=(16, 32, 64),
         hidden_layer_sizes=(256,),
         sparsity_target=0.05,
         sparsity_weight=3.0,

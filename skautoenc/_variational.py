@@ -271,7 +271,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         encoder="mlp",
         decoder=None,
         image_shape=None,
-        conv_channels=(32, 64),
+        conv_channels=(16, 32, 64),
         hidden_layer_sizes=(256,),
         likelihood="auto",
         n_mc_samples=1,

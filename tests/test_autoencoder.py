@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skautoenc import AutoEncoder
-from skautoenc._base import INFERENCE_BATCH_SIZE
+from skautoenc._inference import INFERENCE_BATCH_SIZE
 
 from .conftest import public_estimators, tiny
 

@@ -22,7 +22,7 @@ TINY_ARGS = {
     # --precision runs only on CPUs with bfloat16 matrix instructions; elsewhere it says so
     "bench_speed.py": [
         "--epochs", "1", "--repeats", "1", "--n-train", "300", "--precision",
-        "--precision-max-iter", "2", "--compile",
+        "--precision-max-iter", "2", "--compile", "--conv",
     ],
     "bench_noise_levels.py": [
         "--levels", "0.3", "0-0.6", "--test-fractions", "0", "0.3", "--size", "4",
@@ -51,7 +51,9 @@ TINY_ARGS = {
         "--n-jobs", "None", "--repeats", "1", "--max-iter", "1", "--n-components", "2",
         "--rst", "threads.rst",
     ],
-    "bench_networks.py": ["--repeats", "1", "--sizes", "4", "--max-iter", "1"],
+    "bench_networks.py": ["--repeats", "1", "--sizes", "4", "--max-iter", "1", "--parts",
+                          "reconstruction", "features", "vae", "imputation", "channels",
+                          "--channels", "4,4", "--learning-rates", "0.002"],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],
@@ -138,6 +140,11 @@ def test_defaults_benchmark_times_the_rbm_and_the_slowest_fit_in_alternation(tin
 def test_speed_benchmark_times_torch_compile(tiny_runs):
     result, out = tiny_runs["bench_speed.py"]
     _check(result)
+    conv = {r["fit"]: r for r in json.loads(out.read_text())["conv"]}
+    assert set(conv) == {"conv: plain torch loop, fused Adam",
+                         "conv: skautoenc AutoEncoder(encoder='conv')",
+                         "mlp: plain torch loop, fused Adam"}
+    assert all(r["median s"] > 0 for r in conv.values())
     rows = json.loads(out.read_text())["compile"]
     names = [r["plain loop, fused Adam"] for r in rows]
     assert names[:2] == ["float32, eager", "float32, compiled"]

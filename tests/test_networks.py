@@ -233,3 +233,36 @@ def test_loading_does_not_touch_torch_seed(X):
     torch.manual_seed(3)
     pickle.loads(dumped)
     assert torch.equal(torch.rand(3), expected)
+
+
+# ------------------------------------------------ runtime: Ctrl+C, bfloat16, verbose
+@pytest.mark.parametrize("network", ["conv", "user"])
+def test_keyboard_interrupt_keeps_what_was_learnt(network, X, monkeypatch):
+    from skautoenc._net import AutoEncoderNet
+
+    params = CONV if network == "conv" else user_modules(AutoEncoder)
+    calls = {"n": 0}
+    original = AutoEncoderNet.train_step
+
+    def train_step(self, batch, **fit_params):
+        calls["n"] += 1
+        if calls["n"] == 25:  # 300 rows in batches of 32: in the middle of epoch 3
+            raise KeyboardInterrupt
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(AutoEncoderNet, "train_step", train_step)
+    est = AutoEncoder(**{**params, "max_iter": 10, "early_stopping": False})
+    with pytest.raises(KeyboardInterrupt, match="after 2 complete epochs"):
+        est.fit(X)
+    assert est.n_iter_ == 2 and np.isfinite(est.transform(X)).all()
+
+
+@pytest.mark.parametrize("network", ["conv", "user"])
+def test_mixed_precision_and_verbose(network, X, capsys):
+    params = CONV if network == "conv" else user_modules(AutoEncoder)
+    full = AutoEncoder(**params).fit(X)
+    mixed = AutoEncoder(**params, mixed_precision=True, verbose=1).fit(X)
+    assert not np.allclose(full.loss_curve_, mixed.loss_curve_)  # autocast was active
+    np.testing.assert_allclose(full.loss_curve_, mixed.loss_curve_, rtol=0.1)
+    assert mixed.transform(X).dtype == np.float64
+    assert "epoch 3/3" in capsys.readouterr().out.replace("  ", " ").lower()

@@ -13,7 +13,7 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skautoenc import AutoEncoder
-from skautoenc._base import INFERENCE_BATCH_SIZE
+from skautoenc._inference import INFERENCE_BATCH_SIZE
 from skautoenc._net import AutoEncoderNet
 
 from .conftest import public_estimators, tiny
