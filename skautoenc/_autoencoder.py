@@ -8,6 +8,7 @@ from ._base import BaseAutoEncoder
 from ._docstrings import fill_doc
 from ._network import AutoEncoderModule, build_parts, check_parts
 from ._pretraining import pretrain_net
+from ._runtime import warn_at_caller
 from ._validation import check_unit_interval
 
 
@@ -23,6 +24,17 @@ def resolve_reconstruction_loss(loss, facts, previous=None):
         loss = previous
     elif loss == "auto":
         loss = "bce" if unit else "mse"
+        if not unit and facts.low >= 0:
+            # non-negative data beyond 1 are often intensities left unscaled (0-255,
+            # 0-16): say which loss that chose, where a user sees it
+            warn_at_caller(
+                f"X ranges over [{facts.low:.4g}, {facts.high:.4g}], outside [0, 1], so "
+                "loss='auto' chose the squared error (loss='mse'). For intensities such "
+                "as pixels, scale X to [0, 1] (MinMaxScaler, or X / X.max()) to train "
+                "with the Bernoulli cross-entropy; pass loss='mse' to keep this choice "
+                "without this warning.",
+                UserWarning,
+            )
     if loss == "bce" and not unit:
         check_unit_interval(
             facts, "The Bernoulli cross-entropy loss (loss='bce')", alternative="loss='mse'"

@@ -64,7 +64,7 @@ from ._net import (
 )
 from ._network import RoutedParams
 from ._persistence import FORMAT_VERSION, net_from_state, net_to_state
-from ._runtime import compute_settings, fast_bfloat16, warn_at_caller
+from ._runtime import compute_settings, fast_bfloat16, resolve_device, warn_at_caller
 from ._validation import (
     all_missing_rows,
     check_float32_range,
@@ -129,7 +129,7 @@ class BaseAutoEncoder(
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [str],  # "cuda:1" and "mps" too: _resolve_device checks it
         "mixed_precision": ["boolean", StrOptions({"auto"})],
         "missing_values": [None, "nan"],
         "n_jobs": [
@@ -281,14 +281,7 @@ class BaseAutoEncoder(
         return channels
 
     def _resolve_device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                "device='cuda' was requested but torch finds no CUDA device; "
-                "use device='cpu' or device='auto'."
-            )
-        return self.device
+        return resolve_device(self.device)
 
     def _fit(self, X, facts, reuse, partial=False):
         """Train on validated ``X`` (whose :class:`DataFacts` are ``facts``); return a

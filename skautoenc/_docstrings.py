@@ -120,8 +120,11 @@ cd_k : int, default=1
     Number of alternating Gibbs sampling steps of contrastive divergence (CD-k),
     for ``pretraining="rbm"``.''',
     'device': '''\
-device : {"cpu", "cuda", "auto"}, default="cpu"
-    Where to train and infer. ``"auto"`` uses CUDA when available.''',
+device : str, default="cpu"
+    Where to train and infer, as torch names devices: ``"cpu"``, ``"cuda"`` (or
+    ``"cuda:1"`` for the second GPU), ``"mps"`` (Apple GPUs); ``"auto"`` uses CUDA when
+    available. A device this machine lacks is a ``ValueError`` in ``fit`` that names
+    those it has.''',
     'mixed_precision': '''\
 mixed_precision : bool or "auto", default=False
     Run the forward pass of training under bfloat16 autocast: its matrix products

@@ -21,7 +21,7 @@ import torch
 from skorch.history import History
 
 from . import __version__
-from ._runtime import warn_at_caller
+from ._runtime import available, warn_at_caller
 
 #: Version of the stored layout. Raise it when the layout changes, and keep reading
 #: the older layouts of released versions. 2: the network contract (an encoder and a
@@ -58,6 +58,33 @@ def _optimizer_from_numpy(state, device):
     }
 
 
+def _history_to_columns(history):
+    """skorch's history as one array per key: what each epoch recorded (its losses, its
+    duration, which losses were the best so far), without the per-batch records, which
+    nothing reads once an epoch is over. As arrays, skops stores them as binary files
+    instead of a text node per number, which made most of a stored model."""
+    keys = sorted({key for row in history for key in row if key != "batches"})
+    return {
+        "n_epochs": len(history),
+        "columns": {
+            key: {
+                "present": np.array([key in row for row in history], dtype=bool),
+                "values": np.array([row.get(key, 0) for row in history]),
+            }
+            for key in keys
+        },
+    }
+
+
+def _history_from_columns(stored):
+    rows = [{"batches": []} for _ in range(stored["n_epochs"])]
+    for key, column in stored["columns"].items():
+        for row, present, value in zip(rows, column["present"], column["values"]):
+            if present:
+                row[key] = value.item()
+    return History(rows)
+
+
 def net_to_state(net, build_params):
     """The plain-data state of a fitted skorch ``net``.
 
@@ -68,7 +95,7 @@ def net_to_state(net, build_params):
         "build_params": dict(build_params),
         "module": {k: _to_numpy(v) for k, v in net.module_.state_dict().items()},
         "optimizer": _optimizer_to_numpy(net.optimizer_.state_dict()),
-        "history": _to_numpy(list(net.history)),
+        "history": _history_to_columns(net.history),
     }
 
 
@@ -84,7 +111,7 @@ def net_from_state(estimator, state, saved_version=None):
             "it and refit, or re-save it there."
         )
     device = estimator.device_
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if not available(device):
         warn_at_caller(
             f"This {type(estimator).__name__} was trained on {device!r}, which is not "
             "available here; it is loaded on the CPU.",
@@ -105,5 +132,5 @@ def net_from_state(estimator, state, saved_version=None):
         {k: torch.as_tensor(v, device=device) for k, v in state["module"].items()}
     )
     net.optimizer_.load_state_dict(_optimizer_from_numpy(state["optimizer"], device))
-    net.history = History(state["history"])
+    net.history = _history_from_columns(state["history"])
     return net

@@ -66,6 +66,47 @@ LOAD_WINDOW = 0.25
 LOAD_MEMORY = 10.0
 
 
+def available(device):
+    """Whether the torch ``device`` (a string such as ``"cuda:1"``) exists on this machine."""
+    kind = torch.device(device)
+    if kind.type == "cpu":
+        return True
+    if kind.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        return (kind.index or 0) < count
+    if kind.type == "mps":
+        return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return False
+
+
+def resolve_device(device):
+    """The torch device a fit runs on, from the estimator's ``device`` parameter: ``"cpu"``,
+    ``"cuda"`` or ``"cuda:N"``, ``"mps"``, or ``"auto"`` (CUDA where available). A device
+    that torch does not know, or that this machine lacks, is a ``ValueError`` that says
+    which devices there are."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device)
+    except (RuntimeError, TypeError):
+        kind = None
+    if kind is None or kind.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={device!r} is not a device skautoenc runs on: use 'cpu', 'cuda' (or "
+            "'cuda:N' for the N-th GPU), 'mps' (Apple GPUs) or 'auto'."
+        )
+    if not available(device):
+        n_cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        have = ["'cpu'"] + [f"'cuda:{i}'" for i in range(n_cuda)]
+        if available("mps"):
+            have.append("'mps'")
+        raise ValueError(
+            f"device={device!r} was requested, but torch finds no such device on this "
+            f"machine; it has {', '.join(have)}. Use one of them, or device='auto'."
+        )
+    return "cpu" if kind.type == "cpu" else str(kind)
+
+
 def fast_bfloat16(device):
     """Whether bfloat16 matrix products run faster than float32 ones on ``device``.
 

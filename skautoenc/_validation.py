@@ -100,8 +100,9 @@ def check_float32_range(X, name, estimator=None, allow_nan=False):
             # scikit-learn's message names imputers; skautoenc can also learn with NaN
             cls = type(estimator).__name__
             raise ValueError(
-                f"{exc}\nThat is {cls}'s default: {cls}(missing_values=np.nan) takes NaN "
-                "as missing values and learns from the observed entries."
+                f"{exc}\n{cls} refuses NaN by default (missing_values=None). To learn "
+                f"from the observed entries instead, treating NaN as missing values, use "
+                f"{cls}(missing_values=np.nan)."
             ) from None
     limit = np.finfo(np.float32).max
     if magnitude > limit:

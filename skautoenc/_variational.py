@@ -21,6 +21,7 @@ from ._losses import NegativeELBO, gaussian_log_density
 from ._modules import reparameterise
 from ._net import AutoEncoderNet
 from ._network import MIN_OUTPUT_LOG_VAR, VariationalModule, build_parts, check_parts
+from ._runtime import warn_at_caller
 from ._validation import check_unit_interval
 
 #: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``.
@@ -29,6 +30,11 @@ N_SCORE_SAMPLES = 32
 #: it only ranks the epochs, which a few fixed draws do alike (the same draws every epoch,
 #: so the noise does not change between them), at a fraction of the cost of all 32.
 N_VALIDATION_SAMPLES = 4
+
+#: The largest magnitude of the data a Gaussian VAE is fitted on: its networks start at
+#: the scale of standardised data, and on the digits' pixels scaled to 0-255 training
+#: diverged in its first epoch (tests/test_variational.py) where scaled pixels train.
+MAX_GAUSSIAN_MAGNITUDE = 100.0
 
 #: Importance samples pushed through the decoder at once by ``log_likelihood``.
 _IMPORTANCE_CHUNK = 64
@@ -337,6 +343,18 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         if likelihood == "bernoulli":
             check_unit_interval(facts, "The Bernoulli likelihood",
                                 alternative="likelihood='gaussian'")
+        elif not reuse and max(abs(facts.low), abs(facts.high)) > MAX_GAUSSIAN_MAGNITUDE:
+            # a warning, not an error: such data can train (scikit-learn's checks fit
+            # values near 100), but often diverge, and the cause is known before training
+            warn_at_caller(
+                f"X ranges over [{facts.low:.4g}, {facts.high:.4g}]: scale it before "
+                "fitting a VariationalAutoEncoder, with StandardScaler (a Gaussian "
+                "likelihood), or to [0, 1] with MinMaxScaler or X / X.max() for "
+                "intensities such as pixels (a Bernoulli likelihood). Its networks start "
+                "at the scale of standardised data, and on values beyond "
+                f"{MAX_GAUSSIAN_MAGNITUDE:g} training often diverges or gives a poor model.",
+                UserWarning,
+            )
         if reuse:
             return
         # A Gaussian decoder starts from each feature's variance in the data: the

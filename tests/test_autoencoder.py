@@ -179,9 +179,16 @@ def test_cuda_request_without_gpu_is_a_clear_error(small_X):
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(ValueError, match="CUDA"):
-        AutoEncoder(device="cuda", max_iter=1).fit(small_X)
+    for device in ("cuda", "cuda:1"):  # as torch names them; checked against the machine
+        with pytest.raises(ValueError, match=rf"device='{device}' was requested.*it has 'cpu'"):
+            AutoEncoder(device=device, max_iter=1).fit(small_X)
+    if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        with pytest.raises(ValueError, match="device='mps' was requested"):
+            AutoEncoder(device="mps", max_iter=1).fit(small_X)
+    with pytest.raises(ValueError, match="not a device skautoenc runs on"):
+        AutoEncoder(device="gpu", max_iter=1).fit(small_X)
     assert AutoEncoder(device="auto", max_iter=1).fit(small_X).device_ == "cpu"
+    assert AutoEncoder(device="cpu:0", max_iter=1).fit(small_X).device_ == "cpu"
 
 
 def test_verbose_prints_epoch_log(small_X, capsys):
@@ -330,3 +337,18 @@ def test_a_rows_codes_do_not_depend_on_the_call_it_arrives_in(digits):
     order = np.random.RandomState(0).permutation(len(X))[:100]
     assert_array_equal(ae.transform(X[order]), codes[order])
     assert_array_equal(ae.inverse_transform(codes[order]), ae.inverse_transform(codes)[order])
+
+
+def test_loss_auto_says_when_unscaled_intensities_get_the_squared_error(digits):
+    import warnings
+
+    X = digits[0] * 16  # the digits' raw pixel values, 0-16
+    with pytest.warns(UserWarning, match=r"outside \[0, 1\], so loss='auto' chose the squared"):
+        ae = AutoEncoder(n_components=2, max_iter=1).fit(X)
+    assert ae.loss_ == "mse"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        AutoEncoder(n_components=2, max_iter=1, loss="mse").fit(X)  # chosen: no warning
+        AutoEncoder(n_components=2, max_iter=1).fit(X - 8)  # centred data: mse, no note
+        AutoEncoder(n_components=2, max_iter=1).fit(X / 16)  # in [0, 1]: bce

@@ -156,8 +156,13 @@ def test_gaussian_objective_takes_any_range_silently(estimator_class, small_X):
 def test_nan_error_gives_scikit_learns_hint_at_imputers(estimator_class, small_X):
     name = estimator_class.__name__
     hint = rf"{name} does not accept missing values.*imputer"
-    with pytest.raises(ValueError, match=hint):
+    with pytest.raises(ValueError, match=hint) as error:
         tiny(estimator_class).fit(_bad(small_X, np.nan))
+    # what skautoenc adds says that NaN is refused by default, and how to learn with it
+    message = str(error.value)
+    assert f"{name} refuses NaN by default (missing_values=None)" in message
+    assert f"use {name}(missing_values=np.nan)" in message
+    assert "default: " not in message.split("\n", 1)[1]
     est = tiny(estimator_class).fit(small_X)
     for method in ("transform", "score_samples"):
         with pytest.raises(ValueError, match=hint):

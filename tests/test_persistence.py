@@ -202,3 +202,22 @@ def test_a_model_with_missing_values_keeps_its_two_pass_encoding(small_X):
     loaded = pickle.loads(pickle.dumps(est))
     assert loaded.net_.module_.refills_missing
     assert_array_equal(loaded.transform(X), est.transform(X))
+
+
+def test_a_skops_file_is_about_the_size_of_a_joblib_file(tmp_path, digits):
+    # the training history is stored as arrays, without skorch's per-batch records: the
+    # skops file is mostly the weights and the optimiser state, as joblib's is
+    import joblib
+
+    sio = pytest.importorskip("skops.io")
+    from skautoenc import AutoEncoder
+
+    est = AutoEncoder(n_components=32, max_iter=30, random_state=0).fit(digits[0])
+    joblib.dump(est, tmp_path / "model.joblib")
+    sio.dump(est, tmp_path / "model.skops")
+    ratio = (tmp_path / "model.skops").stat().st_size / (tmp_path / "model.joblib").stat().st_size
+    assert ratio < 1.5
+    loaded = sio.load(tmp_path / "model.skops",
+                      trusted=sio.get_untrusted_types(file=tmp_path / "model.skops"))
+    assert loaded.n_iter_ == est.n_iter_ and loaded.loss_curve_ == est.loss_curve_
+    assert [row["train_loss"] for row in loaded.net_.history] == est.loss_curve_

@@ -327,3 +327,34 @@ def test_bad_arguments(digits_vae, digits):
         digits_vae.sample(0)
     with pytest.raises(ValueError, match="likelihood"):
         VariationalAutoEncoder(likelihood="poisson").fit(digits[1])
+
+
+def test_unscaled_data_get_a_warning_that_names_the_scale_before_training():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skautoenc._net import AutoEncoderNet
+
+    X = load_digits().data * 255 / 16  # pixel intensities, 0-255
+    vae = VariationalAutoEncoder(n_components=2, max_iter=2, random_state=0)
+    steps = []
+    original = AutoEncoderNet.train_step
+
+    def counted(self, *args, **kwargs):
+        steps.append(1)
+        return original(self, *args, **kwargs)
+
+    AutoEncoderNet.train_step = counted
+    try:
+        with warnings.catch_warnings():  # as an error: it comes before the first step
+            warnings.simplefilter("error", UserWarning)
+            with pytest.raises(UserWarning, match=r"ranges over \[0, 255\]: scale it"):
+                vae.fit(X)
+    finally:
+        AutoEncoderNet.train_step = original
+    assert not steps and not hasattr(vae, "net_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        VariationalAutoEncoder(n_components=2, max_iter=2).fit(X / 255)  # scaled: no note
