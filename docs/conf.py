@@ -80,12 +80,16 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 5,
+    # thumbnails drawn at twice sphinx-gallery's default, so that a figure is
+    # recognisable at a laptop's width (docs/_static/skautoenc.css shows them larger)
+    "thumbnail_size": (480, 360),
 }
 
 # -- HTML ------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skautoenc {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skautoenc.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
