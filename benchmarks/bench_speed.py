@@ -16,8 +16,8 @@ products' share of it: the most that faster products alone can gain.
 
 With ``--conv``, the same for the conv family: ``AutoEncoder(encoder="conv")`` on the
 images against a plain torch loop of the same network (the default ``conv_channels``:
-stride-2 3x3 convolutions of 16, 32 and 64 channels, a linear layer to 32 codes, and their
-mirror in transposed convolutions), fused Adam, the same batches, alternated; the MLP's
+stride-2 3x3 convolutions of 16, 32 and 64 channels, a linear layer to 32 codes, and
+their mirror in transposed convolutions), fused Adam, the same batches, alternated; the MLP's
 plain loop beside them.
 
 With ``--compile``, the plain loop with its forward pass, loss and backward pass compiled
@@ -63,11 +63,12 @@ def torch_autoencoder(n_features):
     return encoder, decoder
 
 
-def fit_plain_torch(X, epochs, fused=False, bfloat16=False):
+def fit_plain_torch(X, epochs, fused=False, bfloat16=False, network=torch_autoencoder):
     """The reference: tensors in memory, randperm batches, BCE on logits; with
-    ``bfloat16``, the forward pass under bfloat16 autocast and the loss in float32."""
+    ``bfloat16``, the forward pass under bfloat16 autocast and the loss in float32.
+    ``network(n_features)`` gives the encoder and the decoder."""
     torch.manual_seed(0)
-    encoder, decoder = torch_autoencoder(X.shape[1])
+    encoder, decoder = network(X.shape[1])
     params = [*encoder.parameters(), *decoder.parameters()]
     optimizer = torch.optim.Adam(params, lr=LR, fused=fused)
     X_t = torch.tensor(X, dtype=torch.float32)
@@ -117,24 +118,12 @@ def torch_conv_autoencoder(side, channels=(16, 32, 64)):
     return nn.Sequential(*encoder), nn.Sequential(*decoder)
 
 
-def fit_plain_conv(X, epochs):
-    """The plain loop of :func:`fit_plain_torch`, fused Adam, on the conv network."""
-    torch.manual_seed(0)
-    encoder, decoder = torch_conv_autoencoder(int(round(X.shape[1] ** 0.5)))
-    params = [*encoder.parameters(), *decoder.parameters()]
-    optimizer = torch.optim.Adam(params, lr=LR, fused=True)
-    X_t = torch.tensor(X, dtype=torch.float32)
-    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
-    for _ in range(epochs):
-        order = torch.randperm(len(X_t))
-        for start in range(0, len(X_t), BATCH):
-            batch = X_t[order[start : start + BATCH]]
-            optimizer.zero_grad()
-            logits = decoder(encoder(batch)).contiguous()
-            loss = loss_fn(logits, batch).sum(dim=1).mean()
-            loss.backward()
-            optimizer.step()
-    return encoder, decoder
+def _conv_network(n_features):
+    return torch_conv_autoencoder(int(round(n_features**0.5)))
+
+
+#: The plain loop of :func:`fit_plain_torch`, fused Adam, on the conv network.
+fit_plain_conv = functools.partial(fit_plain_torch, fused=True, network=_conv_network)
 
 
 def fit_skautoenc_conv(X, epochs):

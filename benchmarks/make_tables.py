@@ -302,6 +302,21 @@ def networks_tables(payload):
     return "\n\n".join(parts)
 
 
+def speed_conv_tables(payload):
+    """``bench_speed.py --conv --skip-mlp``: the conv fit against its plain loop."""
+    return captioned_table(
+        f"`bench_speed.py --conv`: {payload['epochs']} epochs on all "
+        f"{payload['shape'][0]:,} images, batch 128, fused Adam, contenders alternated; "
+        "the MLP's plain loop (784-256-32-256-784) beside the conv network's.",
+        payload["conv"],
+        [("fit", "fit", "{}"),
+         ("median s", "median s", SECONDS),
+         ("samples/s", "samples/s", thousands),
+         ("throughput vs the conv plain loop", "throughput vs torch", RATIO),
+         ("by rounds", "vs torch, by rounds", RATIO)],
+    )
+
+
 def onnx_tables(payload):
     args = payload["args"]
     return captioned_table(
@@ -427,6 +442,9 @@ WRITERS = {
     "features": features_tables,
     "onnx": onnx_tables,
     "networks": networks_tables,
+    "networks_channels": networks_tables,
+    "networks_two_layers": networks_tables,
+    "speed_conv": speed_conv_tables,
 }
 
 

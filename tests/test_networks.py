@@ -266,3 +266,25 @@ def test_mixed_precision_and_verbose(network, X, capsys):
     np.testing.assert_allclose(full.loss_curve_, mixed.loss_curve_, rtol=0.1)
     assert mixed.transform(X).dtype == np.float64
     assert "epoch 3/3" in capsys.readouterr().out.replace("  ", " ").lower()
+
+
+def test_the_user_guide_time_series_example_runs(monkeypatch):
+    # the code of docs/user_guide/networks.rst, as written there, with its fits capped at
+    # two epochs (as tests/test_examples.py caps the gallery's)
+    import re
+    from pathlib import Path
+
+    from skautoenc._base import BaseAutoEncoder
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "networks.rst"
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", page.read_text())
+    code = next(block for block in blocks if "class WindowEncoder" in block)
+    code = "\n".join(line[3:] for line in code.splitlines())
+    epochs = BaseAutoEncoder._epochs
+    monkeypatch.setattr(BaseAutoEncoder, "_epochs",
+                        lambda self, *args, **kw: min(2, epochs(self, *args, **kw)))
+    namespace = {}
+    exec(code, namespace)
+    ae, windows = namespace["ae"], namespace["windows"]
+    assert namespace["anomaly_scores"].shape == (len(windows),)
+    assert ae.get_params()["encoder__channels"] == 8
