@@ -154,7 +154,9 @@ def check_training_data(X, estimator, allow_nan=False):
             low, high = min(low, 0.0), max(high, 0.0)
     magnitude = max(abs(low), abs(high))
     if not math.isnan(high) or not allow_nan:
-        if not math.isfinite(magnitude) or magnitude > np.finfo(np.float32).max:
+        # a Python float against the float32 limit as a Python float: numpy would cast
+        # the magnitude to float32 for the comparison, and warn of the overflow
+        if not math.isfinite(magnitude) or magnitude > float(np.finfo(np.float32).max):
             check_float32_range(X, "X", estimator, allow_nan=allow_nan)
     return DataFacts(X.shape[0], X.shape[1], low, high)
 

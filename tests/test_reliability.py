@@ -121,6 +121,7 @@ def test_inference_checks_every_chunk(value, message, small_X):
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.filterwarnings("ignore:X ranges over:UserWarning")  # the scale note, rightly
 def test_huge_finite_values_never_give_nan_codes_silently(estimator_class, small_X):
     X = small_X.copy()
     X[0, 0] = 1e30
