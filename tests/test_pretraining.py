@@ -267,7 +267,8 @@ def test_diverging_pretraining_raises(digits):
         random_state=0,
     )
     with pytest.raises(FloatingPointError, match="Pretraining of layer 1 diverged"):
-        ae.fit(digits[0][:300] * 1e4)
+        with pytest.warns(UserWarning, match="chose the squared error"):  # the scale note
+            ae.fit(digits[0][:300] * 1e4)
 
 
 @pytest.mark.parametrize(
