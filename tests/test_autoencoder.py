@@ -65,7 +65,7 @@ def test_dtype_is_preserved(small_X):
         assert ae.transform(small_X.astype(dtype)).dtype == dtype
         assert ae.inverse_transform(ae.transform(small_X.astype(dtype))).dtype == dtype
     int_X = (small_X * 10).astype(int)
-    assert AutoEncoder(max_iter=1).fit(int_X).transform(int_X).dtype == np.float64
+    assert AutoEncoder(max_iter=1, loss="mse").fit(int_X).transform(int_X).dtype == np.float64
 
 
 def test_same_seed_same_codes_other_seed_other_codes(small_X):

@@ -114,7 +114,8 @@ def test_sparse_input_trains_like_dense(estimator_class, small_X):
 
 def test_sparse_input_outside_unit_interval_uses_squared_error(small_X):
     X = sp.random(30, 6, density=0.3, random_state=0, format="csr") * 5
-    assert AutoEncoder(max_iter=1).fit(X).loss_ == "mse"
+    with pytest.warns(UserWarning, match="chose the squared error"):  # and says so
+        assert AutoEncoder(max_iter=1).fit(X).loss_ == "mse"
     assert AutoEncoder(max_iter=1).fit(X / 5).loss_ == "bce"
     with pytest.raises(ValueError, match=r"ranges over \[0, "):
         AutoEncoder(max_iter=1, loss="bce").fit(X)
