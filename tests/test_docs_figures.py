@@ -1,0 +1,76 @@
+"""Figures in the docs' prose come from recorded benchmark runs.
+
+Every decimal number in the prose of the pages listed here (code blocks left out) must be
+a value of some ``benchmarks/recorded/*.json``, rounded as printed: a ratio or a
+difference a page states is one the benchmark recorded, not one worked out by hand. The
+results page's tables are generated from that JSON already (``make_tables.py``); this
+holds the sentences around them to it too. Pages join the list as their figures are tied
+to recorded runs.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDED = ROOT / "benchmarks" / "recorded"
+#: Pages whose every figure comes from a recorded run.
+PAGES = ["docs/user_guide/networks.rst"]
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
+
+
+def _values(node):
+    if isinstance(node, bool):
+        return
+    if isinstance(node, int | float):
+        yield float(node)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _values(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _values(value)
+
+
+def _recorded_figures():
+    """Every number of every recorded run."""
+    return {v for path in RECORDED.glob("*.json") for v in _values(json.loads(path.read_text()))}
+
+
+def _prose(text):
+    """The page without its code blocks (reStructuredText's indented literal blocks)."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.strip().startswith((".. code-block::", ".. math::")) or line.endswith("::"):
+            skipping = True
+            continue
+        if skipping and (not line.strip() or line.startswith((" ", "\t"))):
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def test_a_figure_no_run_recorded_is_caught():
+    # the check can fail: a figure typed by hand, at the precision the pages print
+    figures = _recorded_figures()
+    typed = ["5.607", "0.9326", "-88.58", "0.3109"]
+    assert not any(
+        any(abs(round(v, len(n.split(".")[1])) - float(n)) < 1e-9 for v in figures)
+        for n in typed
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_of_the_page_is_in_a_recorded_run(page):
+    figures = _recorded_figures()
+    missing = []
+    for number in _NUMBER.findall(_prose((ROOT / page).read_text())):
+        decimals = len(number.split(".")[1])
+        value = float(number)
+        if not any(abs(round(v, decimals) - value) < 1e-9 for v in figures):
+            missing.append(number)
+    assert not missing, f"{page} states figures no recorded run holds: {missing}"
