@@ -2,8 +2,8 @@
 
 An estimator *holds* a skorch :class:`~skorch.NeuralNet` (``net_``) that it builds in
 ``fit``. ``fit`` is three steps: one validation pass over ``X`` that returns a record of
-facts about it (:class:`~skautoenc._validation.DataFacts`: its range, missing entries,
-image shape), which :meth:`BaseAutoEncoder._check_training_data` turns into the fitted
+facts about it (:class:`~skautoenc._validation.DataFacts`: its size, its range, whether
+any entry is observed), which :meth:`BaseAutoEncoder._check_training_data` turns into the fitted
 settings that depend on the data (a loss, a likelihood); one hook,
 :meth:`BaseAutoEncoder._build_module`, that builds the network from them through the
 network contract (:mod:`skautoenc._network`); and one training call. What differs
@@ -164,8 +164,8 @@ class BaseAutoEncoder(
     def _check_training_data(self, X, facts, reuse):
         """Check ``X`` against the objective; set data-dependent fitted attributes.
 
-        ``facts`` is the :class:`~skautoenc._validation.DataFacts` of ``X`` (its range,
-        missing entries, image shape), from the one validation pass of ``fit``.
+        ``facts`` is the :class:`~skautoenc._validation.DataFacts` of ``X`` (its size, its
+        range, whether any entry is observed), from the one validation pass of ``fit``.
         ``reuse`` is True when training continues a fitted net (warm start or
         ``partial_fit``): settings taken from the first fit's data must then be kept.
         """

@@ -201,13 +201,10 @@ class ConvEncoder(nn.Module):
     def __init__(self, n_features, n_components, image_shape, channels=(16, 32, 64),
                  activation="relu", variational=False):
         super().__init__()
-        in_channels, height, width = image_channels_and_size(image_shape)
-        if in_channels * height * width != n_features:
-            raise ValueError(
-                f"image_shape={tuple(image_shape)} holds {in_channels * height * width} "
-                f"values, but the rows have n_features={n_features}."
-            )
-        self.image_shape = (in_channels, height, width)
+        # image_shape against n_features is checked where the network is built
+        # (skautoenc._network.build_parts), with the message a user sees
+        self.image_shape = image_channels_and_size(image_shape)
+        in_channels = self.image_shape[0]
         layers = []
         for n_in, n_out in zip((in_channels, *channels[:-1]), channels):
             layers.append(nn.Conv2d(n_in, n_out, CONV_KERNEL, CONV_STRIDE, CONV_PADDING))

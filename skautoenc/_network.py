@@ -297,7 +297,26 @@ def check_parts(encoder, decoder, n_features, n_components, variational=False):
 
 
 # ------------------------------------------------------------------ the wrappers
-class AutoEncoderModule(nn.Module):
+class _Wrapper(nn.Module):
+    """What both wrappers hold: the user's or built-in ``encoder`` and ``decoder``, and,
+    with ``fill_missing``, the :class:`~skautoenc._modules.FillMissing` layer before the
+    encoder."""
+
+    def __init__(self, encoder, decoder, n_features, fill_missing):
+        super().__init__()
+        self.fill = FillMissing(n_features) if fill_missing else None
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def set_fill_values(self, values):
+        """Set the fill value of each feature's missing entries (``fill_missing``)."""
+        self.fill.values.copy_(values)
+
+    def _filled(self, X):
+        return X if self.fill is None else self.fill(X)
+
+
+class AutoEncoderModule(_Wrapper):
     """The estimator's network: a user's or a built-in encoder and decoder, and what the
     estimator adds around them.
 
@@ -309,20 +328,10 @@ class AutoEncoderModule(nn.Module):
 
     def __init__(self, encoder, decoder, n_features, *, code_activation="identity",
                  output_activation="identity", fill_missing=False, refills_missing=None):
-        super().__init__()
-        self.fill = FillMissing(n_features) if fill_missing else None
-        self.encoder = encoder
-        self.decoder = decoder
+        super().__init__(encoder, decoder, n_features, fill_missing)
         self.code_activation = ACTIVATIONS[code_activation]()
         self.output_activation = ACTIVATIONS[output_activation]()
         self.refills_missing = bool(fill_missing if refills_missing is None else refills_missing)
-
-    def set_fill_values(self, values):
-        """Set the fill value of each feature's missing entries (``fill_missing``)."""
-        self.fill.values.copy_(values)
-
-    def _filled(self, X):
-        return X if self.fill is None else self.fill(X)
 
     def _encode_once(self, X):
         return self.code_activation(self.encoder(self._filled(X)))
@@ -357,7 +366,7 @@ class AutoEncoderModule(nn.Module):
         return self.output_activation(self.decoder(codes))
 
 
-class VariationalModule(nn.Module):
+class VariationalModule(_Wrapper):
     """The network of a variational autoencoder: the encoder gives the mean and the
     log-variance of ``q(z | x) = N(mean, diag exp(log_var))``, the decoder the logits of a
     Bernoulli ``p(x | z)`` or the mean of a Gaussian one, whose per-feature log-variance
@@ -380,10 +389,7 @@ class VariationalModule(nn.Module):
     def __init__(self, encoder, decoder, n_features, n_components, *, likelihood="bernoulli",
                  n_mc_samples=1, n_score_samples=32, min_output_log_var=MIN_OUTPUT_LOG_VAR,
                  output_log_var_init=None, fill_missing=False):
-        super().__init__()
-        self.fill = FillMissing(n_features) if fill_missing else None
-        self.encoder = encoder
-        self.decoder = decoder
+        super().__init__(encoder, decoder, n_features, fill_missing)
         self.likelihood = likelihood
         self.n_mc_samples = n_mc_samples
         self.min_output_log_var = min_output_log_var
@@ -394,13 +400,9 @@ class VariationalModule(nn.Module):
             self.output_log_var = nn.Parameter(init)
         self.register_buffer("score_eps", normal_design(n_score_samples, n_components))
 
-    def set_fill_values(self, values):
-        """Set the fill value of each feature's missing entries (``fill_missing``)."""
-        self.fill.values.copy_(values)
-
     def encode(self, X, always_refill=False):
         """Mean and log-variance of ``q(z | x)``."""
-        mean, log_var = self.encoder(X if self.fill is None else self.fill(X))
+        mean, log_var = self.encoder(self._filled(X))
         return mean, log_var
 
     def forward(self, X, eps=None):
@@ -410,9 +412,14 @@ class VariationalModule(nn.Module):
                 eps = torch.randn((self.n_mc_samples, *mu.shape), device=mu.device)
             else:
                 eps = self.score_eps[:, None, :]
-        z = reparameterise(mu, log_var, eps)
+        return mu, log_var, self.decoder_output(reparameterise(mu, log_var, eps))
+
+    def decoder_output(self, z):
+        """The decoder's output for codes ``z`` with leading axes (draws, rows): the
+        contract gives a decoder a batch of rows, so they are flattened into one and
+        back."""
         output = self.decoder(z.reshape(-1, z.shape[-1]))
-        return mu, log_var, output.reshape(*z.shape[:-1], output.shape[-1])
+        return output.reshape(*z.shape[:-1], output.shape[-1])
 
     def decode(self, codes):
         """The mean of ``p(x | z)`` at ``z = codes``."""

@@ -48,13 +48,6 @@ def _nanvar(X):
         return np.nanvar(X, axis=0)
 
 
-def _decoded(module, z):
-    """The decoder's output for codes ``z`` with leading axes (draws, rows): the contract
-    gives a decoder a batch of rows, so they are flattened into one and back."""
-    output = module.decoder(z.reshape(-1, z.shape[-1]))
-    return output.reshape(*z.shape[:-1], output.shape[-1])
-
-
 class VariationalNet(AutoEncoderNet):
     """The skorch net of a VAE: the module returns ``(mu, log_var, output)`` and the
     criterion (:class:`~skautoenc._losses.NegativeELBO`) combines the reconstruction
@@ -518,7 +511,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             for start in range(0, n_importance_samples, _IMPORTANCE_CHUNK):
                 z = reparameterise(mu, log_var, eps[start : start + _IMPORTANCE_CHUNK, None])
                 log_w = (
-                    module.log_likelihood(_decoded(module, z), batch)
+                    module.log_likelihood(module.decoder_output(z), batch)
                     + gaussian_log_density(z, 0.0, torch.zeros_like(z))
                     - gaussian_log_density(z, mu, log_var)
                 )
