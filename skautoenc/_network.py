@@ -100,7 +100,7 @@ class RoutedParams:
         return params
 
     def set_params(self, **params):
-        own = set(self._get_param_names())
+        own = set(super().get_params(deep=False))  # the parameters of __init__
         routed = {k: v for k, v in params.items() if k.startswith(("encoder__", "decoder__"))}
         # as in __init__: what goes to no module is refused by fit (scikit-learn's
         # checks set every name of __init__'s signature, **kwargs's too)
