@@ -6,12 +6,14 @@ __version__ = "0.1.0"
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._imputer import AutoEncoderImputer
+from ._outlier import AutoEncoderOutlierDetector
 from ._sparse import SparseAutoEncoder
 from ._variational import VariationalAutoEncoder
 
 __all__ = [
     "AutoEncoder",
     "AutoEncoderImputer",
+    "AutoEncoderOutlierDetector",
     "DenoisingAutoEncoder",
     "SparseAutoEncoder",
     "VariationalAutoEncoder",

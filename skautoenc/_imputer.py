@@ -20,7 +20,7 @@ from ._corruption import correlated_groups
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
 from ._network import RoutedParams
-from ._runtime import warn_at_caller
+from ._runtime import unchanged_on_failure, warn_at_caller
 from ._validation import in_unit_interval, is_nan, missing_mask
 
 #: The parameters of the imputer that are those of its :class:`DenoisingAutoEncoder`.
@@ -326,13 +326,8 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
         self : object
             The fitted imputer.
         """
-        previous = self.__dict__.copy()  # a failed fit leaves the imputer as it was
-        try:
+        with unchanged_on_failure(self):
             self._fit(X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous)
-            raise
         return self
 
     def _fit(self, X):

@@ -1,5 +1,6 @@
 """What skautoenc does around an estimator call: process-wide torch settings changed only
-for its duration, and warnings that point at the user's line."""
+for its duration, attributes put back when a fit fails, and warnings that point at the
+user's line."""
 
 import contextlib
 import math
@@ -262,6 +263,19 @@ def compute_settings(n_jobs):
     (:func:`flush_denormal`)."""
     with torch_threads(n_jobs), flush_denormal():
         yield
+
+
+@contextlib.contextmanager
+def unchanged_on_failure(estimator):
+    """Put ``estimator``'s attributes back as they were if the block raises: a failed
+    ``fit`` leaves a fitted estimator as it was, not half changed."""
+    previous = estimator.__dict__.copy()
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(previous)
+        raise
 
 
 def warn_at_caller(message, category):

@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skautoenc import (
     AutoEncoder,
     AutoEncoderImputer,
+    AutoEncoderOutlierDetector,
     DenoisingAutoEncoder,
     SparseAutoEncoder,
     VariationalAutoEncoder,
@@ -78,4 +79,22 @@ CONV_ESTIMATORS = [
 
 @parametrize_with_checks(CONV_ESTIMATORS)
 def test_sklearn_compatible_conv_estimator(estimator, check):
+    check(estimator)
+
+
+# The outlier detector, on each kind of autoencoder, with either score and threshold
+DETECTORS = [
+    AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **TINY)),
+    AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **TINY), contamination=0.1,
+                               error="squared"),
+    AutoEncoderOutlierDetector(DenoisingAutoEncoder(n_components=2, **TINY), n_estimators=2),
+    AutoEncoderOutlierDetector(SparseAutoEncoder(n_components=2, **TINY), contamination=0.2),
+    AutoEncoderOutlierDetector(VariationalAutoEncoder(n_components=2, **TINY)),
+    AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **CONV)),
+    AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **TINY), missing_values=np.nan),
+]
+
+
+@parametrize_with_checks(DETECTORS)
+def test_sklearn_compatible_outlier_detector(estimator, check):
     check(estimator)

@@ -1,0 +1,370 @@
+"""The outlier detector: an autoencoder's reconstruction error as an outlier score, with
+the API of scikit-learn's detectors (``IsolationForest``, ``LocalOutlierFactor``)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import DOCS_URL, BaseAutoEncoder
+from ._denoising import DenoisingAutoEncoder
+from ._runtime import unchanged_on_failure
+from ._validation import is_nan
+
+#: The masking noise of the default network on data that leave [0, 1], such as
+#: standardised tables: the fraction of each training row's entries set to zero (the
+#: user guide's "Outlier detection" has the measurements).
+TABLE_NOISE_LEVEL = 0.8
+
+#: The settings the detector passes to each of its autoencoders.
+_FORWARDED = ("device", "missing_values", "n_jobs", "verbose")
+
+
+def default_estimator(n_features, unit_interval):
+    """The autoencoder a default detector trains on rows of ``n_features`` (see
+    :class:`AutoEncoderOutlierDetector`): a :class:`DenoisingAutoEncoder` sized to the
+    data, with heavy masking noise unless every value lies in [0, 1]."""
+    n_components = min(16, max(2, n_features // 8))
+    hidden = min(256, max(n_components, n_features // 2))
+    noise = {} if unit_interval else {"noise_level": TABLE_NOISE_LEVEL}
+    return DenoisingAutoEncoder(n_components=n_components, hidden_layer_sizes=(hidden,),
+                                **noise)
+
+
+def tukey_fence(errors):
+    """The upper fence of a box plot of ``errors``: Q3 + 1.5 IQR (Tukey, 1977)."""
+    q1, q3 = np.percentile(errors, [25, 75])
+    return float(q3 + 1.5 * (q3 - q1))
+
+
+class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
+    """Outlier detector that flags the samples autoencoders reconstruct poorly.
+
+    The detector trains ``n_estimators`` copies of ``estimator``, seeded from
+    ``random_state``, on the training data (mostly normal samples), and scores a sample
+    by its reconstruction error averaged over them: the lower :meth:`score_samples`, the
+    more abnormal. ``contamination`` sets the threshold ``offset_``; :meth:`predict`
+    returns -1 for outliers and +1 for inliers, as
+    :class:`~sklearn.ensemble.IsolationForest` does.
+
+    A sample's error is the sum over the features of its squared errors, each divided by
+    ``error_scales_``: ones for ``error="squared"``; for ``error="standardized"``, that
+    feature's mean squared error on the training data plus a floor, so that a feature
+    the network reconstructs precisely counts where it goes wrong, and a noisy one does
+    not drown the others.
+
+    Read more in the :ref:`User Guide <outliers>`.
+
+    Parameters
+    ----------
+    estimator : skautoenc estimator or None, default=None
+        The autoencoder to train: an unfitted :class:`AutoEncoder`,
+        :class:`DenoisingAutoEncoder`, :class:`SparseAutoEncoder` or
+        :class:`VariationalAutoEncoder`, with any network (the ``"conv"`` family for
+        images, a module of your own). It is cloned; ``random_state`` and the
+        settings ``device``, ``missing_values``, ``n_jobs`` and ``verbose`` below
+        replace its own. ``None``: a :class:`DenoisingAutoEncoder` sized to the data,
+        with ``n_components = min(16, max(2, n_features // 8))`` codes and one hidden
+        layer of ``min(256, max(n_components, n_features // 2))`` units; on data that
+        leave [0, 1] (a standardised table), with masking noise of level 0.8. The user
+        guide's "Outlier detection" has the measurements behind it.
+    error : {"auto", "squared", "standardized"}, default="auto"
+        How the squared errors of the features add up (see above). ``"auto"``:
+        ``"squared"`` where the networks model the data as Bernoulli (values in [0, 1]
+        such as pixels, whose errors share one scale), ``"standardized"`` otherwise.
+    error_floor : float, default=1.0
+        For ``error="standardized"``: the floor added to each feature's mean training
+        error, as a fraction of their mean. 0 standardises fully, which lets a feature
+        the network reconstructs almost perfectly dominate; large values approach
+        ``"squared"``.
+    n_estimators : int, default=3
+        Networks trained from different seeds, whose scores are averaged: on one-class
+        MNIST three ranked better than one.
+    refit : bool, default=False
+        Train the networks a second time, without the training samples that the first
+        ones flag (by ``contamination``): for training data that hold outliers, which
+        the networks would otherwise learn to reconstruct. Doubles the training time.
+    contamination : "auto" or float, default="auto"
+        The expected proportion of outliers in the training data; it sets ``offset_``.
+        A float in (0, 0.5]: the threshold flags that fraction of the training samples.
+        ``"auto"``: the threshold is the upper fence of a box plot of the training
+        samples' errors (Tukey's rule, Q3 + 1.5 IQR), which flags the errors that are
+        extreme next to those of the training data, however many.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the networks' initial weights, shuffles and noise. Pass an int for
+        reproducible results.
+    device : str, default="cpu"
+        Where the networks train and score, as the ``device`` of :class:`AutoEncoder`.
+    missing_values : None or np.nan, default=None
+        ``np.nan``: samples may have missing entries, which the networks fill
+        (``missing_values`` of :class:`AutoEncoder`); a sample's error then runs over its
+        observed entries, scaled by ``n_features`` over their number.
+    n_jobs : "auto" or int, default="auto"
+        Threads of each network, as the ``n_jobs`` of :class:`AutoEncoder`.
+    verbose : int, default=0
+        Print the progress of each network's training.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted estimators
+        The trained autoencoders.
+    error_ : {"squared", "standardized"}
+        The ``error`` that ``"auto"`` stands for.
+    error_scales_ : ndarray of shape (n_features,)
+        What each feature's squared error is divided by: its mean training error plus
+        the floor (``"standardized"``), or ones.
+    offset_ : float
+        The threshold on :meth:`score_samples`: :meth:`decision_function` is
+        ``score_samples(X) - offset_``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has feature names that are
+        all strings.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Outliers as the samples isolated by few random
+        splits.
+    sklearn.neighbors.LocalOutlierFactor : Outliers as samples of low local density.
+
+    References
+    ----------
+    M. Sakurada and T. Yairi, "Anomaly detection using autoencoders with nonlinear
+    dimensionality reduction", MLSDA workshop, 2014.
+
+    J. W. Tukey, "Exploratory Data Analysis", Addison-Wesley, 1977.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skautoenc import AutoEncoder, AutoEncoderOutlierDetector
+    >>> rng = np.random.RandomState(0)
+    >>> W = rng.normal(size=(2, 8))
+    >>> X = rng.normal(size=(300, 2)) @ W  # normal rows lie on a plane
+    >>> detector = AutoEncoderOutlierDetector(
+    ...     AutoEncoder(n_components=2, max_iter=100), contamination=0.01, random_state=0
+    ... ).fit(X)
+    >>> X_new = np.vstack([rng.normal(size=(3, 2)) @ W,  # three on the plane
+    ...                    rng.normal(size=(1, 8))])      # one off it
+    >>> detector.predict(X_new)
+    array([ 1,  1,  1, -1])
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [None, BaseAutoEncoder],
+        "error": [StrOptions({"auto", "standardized", "squared"})],
+        "error_floor": [Interval(Real, 0, None, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "refit": ["boolean"],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "missing_values": [None, "nan"],
+        "n_jobs": BaseAutoEncoder._parameter_constraints["n_jobs"],
+        "verbose": ["verbose"],
+    }
+
+    # the "?" of the HTML repr (Jupyter) links the detector's API page
+    _doc_link_module = "skautoenc"
+    _doc_link_template = DOCS_URL + "gen_modules/{estimator_module}.{estimator_name}.html"
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        error="auto",
+        error_floor=1.0,
+        n_estimators=3,
+        refit=False,
+        contamination="auto",
+        random_state=None,
+        device="cpu",
+        missing_values=None,
+        n_jobs="auto",
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.error = error
+        self.error_floor = error_floor
+        self.n_estimators = n_estimators
+        self.refit = refit
+        self.contamination = contamination
+        self.random_state = random_state
+        self.device = device
+        self.missing_values = missing_values
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _allows_nan(self):
+        return is_nan(self.missing_values)
+
+    def _validate(self, X, reset):
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if self._allows_nan() else True,
+            ensure_min_samples=2 if reset else 1,
+        )
+
+    def _template(self, X):
+        """The detector's copy of ``estimator``, with its settings."""
+        # the parameter check admits the four autoencoders only (not the imputer); clone
+        # drops the fitted state of a fitted one
+        if self.estimator is None:
+            observed = X[~np.isnan(X)] if self._allows_nan() else X
+            unit = observed.size == 0 or (observed.min() >= 0 and observed.max() <= 1)
+            template = default_estimator(X.shape[1], bool(unit))
+        else:
+            template = clone(self.estimator)
+        return template.set_params(**{name: getattr(self, name) for name in _FORWARDED})
+
+    @_fit_context(prefer_skip_nested_validation=False)  # the autoencoders check their own
+    def fit(self, X, y=None):
+        """Train the autoencoders on ``X`` and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, mostly normal samples.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        with unchanged_on_failure(self):
+            self._fit(X)
+        return self
+
+    def _fit(self, X):
+        X = self._validate(X, reset=True)
+        template = self._template(X)
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
+        self.estimators_ = [clone(template).set_params(random_state=int(seed)).fit(X)
+                            for seed in seeds]
+        self._set_error_scales(X)
+        if self.refit:
+            # train again without the samples the first models flag: outliers in the
+            # training data would otherwise teach the networks to reconstruct them
+            kept = self._score_samples(X) >= self._offset(X)
+            if kept.sum() >= 2:
+                self.estimators_ = [clone(template).set_params(random_state=int(seed))
+                                    .fit(X[kept]) for seed in seeds]
+                self._set_error_scales(X[kept])
+        # the threshold on all the training samples, so that contamination=0.1 flags a
+        # tenth of them, also after a refit
+        self.offset_ = self._offset(X)
+
+    def _resolved_error(self):
+        if self.error != "auto":
+            return self.error
+        bernoulli = all(getattr(est, "loss_", None) == "bce"
+                        or getattr(est, "likelihood_", None) == "bernoulli"
+                        for est in self.estimators_)
+        return "squared" if bernoulli else "standardized"
+
+    def _set_error_scales(self, X):
+        """``error_scales_``: each feature's mean squared error on ``X`` plus the floor
+        for standardised errors, ones for plain ones."""
+        self.error_ = self._resolved_error()
+        self.error_scales_ = np.ones(X.shape[1])
+        if self.error_ == "squared":
+            return
+        squared = np.mean([self._squared_errors(est, X) for est in self.estimators_], axis=0)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a feature never observed
+            mean = np.nanmean(squared, axis=0)
+        mean = np.where(np.isnan(mean), 0.0, mean)
+        scales = mean + self.error_floor * mean.mean()
+        if np.all(scales > 0):  # else a perfect reconstruction: nothing to standardise
+            self.error_scales_ = scales
+
+    def _offset(self, X):
+        scores = self._score_samples(X)
+        if self.contamination == "auto":
+            return -tukey_fence(-scores)
+        return float(np.percentile(scores, 100.0 * self.contamination))
+
+    @staticmethod
+    def _squared_errors(estimator, X):
+        """Each entry's squared reconstruction error; NaN where ``X`` is missing."""
+        return (estimator.inverse_transform(estimator.transform(X)) - X) ** 2
+
+    def _score_samples(self, X):
+        scores = np.zeros(len(X))
+        for estimator in self.estimators_:
+            errors = self._squared_errors(estimator, X) / self.error_scales_
+            observed = ~np.isnan(errors)
+            n_observed = observed.sum(axis=1)
+            scores -= np.where(observed, errors, 0.0).sum(axis=1) * (
+                X.shape[1] / np.maximum(n_observed, 1)
+            )
+        return (scores / len(self.estimators_)).astype(X.dtype)
+
+    def score_samples(self, X):
+        """Negative reconstruction error of each sample, as ``error`` adds it up.
+
+        Higher is more normal. With several networks, the mean of their scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The scores, in the float dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        if self._allows_nan():
+            empty = np.flatnonzero(np.isnan(X).all(axis=1))
+            if len(empty):
+                raise ValueError(
+                    f"Rows {empty[:10].tolist()}{' ...' if len(empty) > 10 else ''} of X "
+                    "have no observed entry: there is nothing to score them on."
+                )
+        return self._score_samples(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The shifted scores.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Whether each sample is an outlier (-1) or an inlier (+1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where :meth:`decision_function` is negative, +1 elsewhere.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._allows_nan()
+        return tags

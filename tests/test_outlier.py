@@ -1,0 +1,254 @@
+"""AutoEncoderOutlierDetector: the detector API of IsolationForest, on autoencoders."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skautoenc import (
+    AutoEncoder,
+    AutoEncoderImputer,
+    AutoEncoderOutlierDetector,
+    DenoisingAutoEncoder,
+    SparseAutoEncoder,
+    VariationalAutoEncoder,
+)
+
+TINY = dict(hidden_layer_sizes=(16,), max_iter=20, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def one_class_digits(digits):
+    """Training images of the digit 0 only; held-out images of all digits, labelled
+    +1 for a 0 (normal) and -1 for the others (anomalies)."""
+    X_train, X_test, y_train, y_test = digits
+    return X_train[y_train == 0], X_test, np.where(y_test == 0, 1, -1)
+
+
+def detector(**params):
+    """A detector on one tiny network (three by default: the tests need one)."""
+    params = {"n_estimators": 1, "random_state": 0, **params}
+    return AutoEncoderOutlierDetector(AutoEncoder(n_components=4, **TINY), **params)
+
+
+def test_detects_digits_it_was_not_trained_on(one_class_digits):
+    X_train, X_test, labels = one_class_digits
+    fitted = detector().fit(X_train)
+    assert roc_auc_score(labels, fitted.decision_function(X_test)) > 0.95
+    predicted = fitted.predict(X_test)
+    # most anomalies flagged, most normal images kept
+    assert np.mean(predicted[labels == -1] == -1) > 0.8
+    assert np.mean(predicted[labels == 1] == 1) > 0.8
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
+def test_contamination_flags_that_fraction_of_the_training_samples(contamination, digits):
+    X_train = digits[0]
+    for refit in (False, True):
+        labels = detector(contamination=contamination, refit=refit).fit_predict(X_train)
+        assert set(np.unique(labels)) == {-1, 1}
+        assert abs(np.mean(labels == -1) - contamination) <= 0.01
+
+
+def test_decision_function_is_score_samples_less_offset(one_class_digits):
+    X_train, X_test, _ = one_class_digits
+    fitted = detector().fit(X_train)
+    scores = fitted.score_samples(X_test)
+    assert_allclose(fitted.decision_function(X_test), scores - fitted.offset_)
+    assert_array_equal(fitted.predict(X_test), np.where(scores < fitted.offset_, -1, 1))
+
+
+def test_auto_threshold_is_the_box_plot_fence_of_the_training_errors(one_class_digits):
+    X_train = one_class_digits[0]
+    fitted = detector().fit(X_train)
+    errors = -fitted.score_samples(X_train)
+    q1, q3 = np.percentile(errors, [25, 75])
+    assert fitted.offset_ == pytest.approx(-(q3 + 1.5 * (q3 - q1)))
+    # a few training images lie beyond the fence, not a fixed fraction
+    assert 0 < np.mean(fitted.predict(X_train) == -1) < 0.1
+
+
+def test_error_auto_follows_the_reconstruction_loss():
+    X, _ = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    tabular = detector().fit(X)
+    assert tabular.error_ == "standardized"
+    pixels = detector().fit((X > 0).astype(float))  # values in [0, 1]: the Bernoulli loss
+    assert pixels.error_ == "squared"
+    assert_array_equal(pixels.error_scales_, np.ones(X.shape[1]))
+
+
+def test_standardized_errors_divide_by_each_features_training_error():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)) * [1.0, 1.0, 1.0, 10.0]  # the last feature is noisier
+    fitted = detector(error="standardized", error_floor=0.0).fit(X)
+    ae = fitted.estimators_[0]
+    squared = (ae.inverse_transform(ae.transform(X)) - X) ** 2
+    assert_allclose(fitted.error_scales_, squared.mean(axis=0), rtol=1e-5)
+    assert_allclose(fitted.score_samples(X), -(squared / squared.mean(axis=0)).sum(axis=1),
+                    rtol=1e-4)
+    # an error of 10 in the noisy feature counts less than one of 10 in a precise one
+    probe = np.zeros((2, 4))
+    probe[0, 0] = probe[1, 3] = 10.0
+    scores = fitted.score_samples(probe)
+    assert scores[0] < scores[1]
+
+
+def test_several_networks_average_their_scores(one_class_digits):
+    X_train, X_test, labels = one_class_digits
+    fitted = AutoEncoderOutlierDetector(AutoEncoder(n_components=4, **TINY), error="squared",
+                                        random_state=0).fit(X_train)  # three by default
+    assert len(fitted.estimators_) == 3
+    seeds = {est.random_state for est in fitted.estimators_}
+    assert len(seeds) == 3
+    each = [-((est.inverse_transform(est.transform(X_test)) - X_test) ** 2).sum(axis=1)
+            for est in fitted.estimators_]
+    assert_allclose(fitted.score_samples(X_test), np.mean(each, axis=0), rtol=1e-5)
+
+
+def test_refit_leaves_out_the_flagged_training_samples(digits):
+    X_train, _, y_train, _ = digits
+    # zeros, and a tenth as many other digits in the training data
+    normal, other = X_train[y_train == 0], X_train[y_train != 0][:13]
+    X = np.vstack([normal, other])
+    plain = detector(contamination=0.1).fit(X)
+    refitted = detector(contamination=0.1, refit=True).fit(X)
+    is_other = np.r_[np.zeros(len(normal)), np.ones(len(other))]
+    # the refitted networks reconstruct the other digits worse: they never trained on them
+    assert roc_auc_score(is_other, -refitted.score_samples(X)) >= roc_auc_score(
+        is_other, -plain.score_samples(X))
+
+
+def test_settings_reach_the_networks_and_leave_the_estimator_alone(small_X):
+    estimator = AutoEncoder(n_components=2, **TINY)
+    fitted = AutoEncoderOutlierDetector(estimator, missing_values=np.nan, verbose=0,
+                                        n_jobs=1, random_state=3, n_estimators=1).fit(small_X)
+    network = fitted.estimators_[0]
+    assert network is not estimator and not hasattr(estimator, "net_")
+    assert network.n_jobs == 1 and network.device == "cpu"
+    assert network.missing_values is not None and np.isnan(network.missing_values)
+    assert estimator.missing_values is None
+
+
+def test_same_random_state_gives_same_scores(one_class_digits):
+    X_train, X_test, _ = one_class_digits
+    first = detector().fit(X_train).score_samples(X_test)
+    assert_array_equal(detector().fit(X_train).score_samples(X_test), first)
+
+
+@pytest.mark.parametrize("estimator", [
+    DenoisingAutoEncoder(n_components=4, **TINY),
+    SparseAutoEncoder(n_components=4, **TINY),
+    VariationalAutoEncoder(n_components=4, **TINY),
+    AutoEncoder(n_components=4, encoder="conv", image_shape=(8, 8), conv_channels=(8,),
+                max_iter=20),
+])
+def test_every_autoencoder_serves(estimator, one_class_digits):
+    X_train, X_test, labels = one_class_digits
+    fitted = AutoEncoderOutlierDetector(estimator, n_estimators=1, random_state=0).fit(X_train)
+    assert type(fitted.estimators_[0]) is type(estimator)
+    assert roc_auc_score(labels, fitted.decision_function(X_test)) > 0.9
+
+
+def test_missing_entries_are_scored_on_the_observed_ones(one_class_digits):
+    X_train, X_test, labels = one_class_digits
+    rng = np.random.RandomState(0)
+    holes = X_test.copy()
+    holes[rng.uniform(size=holes.shape) < 0.2] = np.nan
+    fitted = detector(missing_values=np.nan).fit(X_train)
+    assert roc_auc_score(labels, fitted.decision_function(holes)) > 0.9
+    with pytest.raises(ValueError, match="no observed entry"):
+        fitted.score_samples(np.full((1, X_train.shape[1]), np.nan))
+    with pytest.raises(ValueError, match="NaN"):
+        detector().fit(holes)
+
+
+@pytest.mark.parametrize("estimator, match", [
+    (AutoEncoderImputer(), "estimator"),
+    (StandardScaler(), "estimator"),
+    ("mlp", "estimator"),
+])
+def test_a_wrong_estimator_is_a_clear_error(estimator, match, small_X):
+    with pytest.raises((TypeError, ValueError), match=match):
+        AutoEncoderOutlierDetector(estimator).fit(small_X)
+
+
+def test_a_failed_fit_leaves_the_fitted_detector_as_it_was(one_class_digits):
+    X_train, X_test, _ = one_class_digits
+    fitted = detector().fit(X_train)
+    before = fitted.score_samples(X_test)
+    with pytest.raises(ValueError):
+        fitted.fit(np.vstack([X_train, np.full((1, X_train.shape[1]), np.nan)]))
+    assert_array_equal(fitted.score_samples(X_test), before)
+    assert fitted.n_features_in_ == X_train.shape[1]
+
+
+def test_in_a_pipeline_tuned_by_roc_auc_on_labelled_validation_data():
+    X, y = load_breast_cancer(return_X_y=True)
+    labels = np.where(y == 1, 1, -1)  # benign: normal
+    rng = np.random.RandomState(0)
+    train = np.flatnonzero(labels == 1)[:200]  # normal rows only
+    valid = np.r_[np.flatnonzero(labels == 1)[200:], np.flatnonzero(labels == -1)[:15]]
+    rows = np.r_[train, valid]
+    rng.shuffle(rows)
+    fold = np.where(np.isin(rows, valid), 0, -1)  # fit on train, score on valid
+    pipe = make_pipeline(StandardScaler(), detector())
+    search = GridSearchCV(pipe, {"autoencoderoutlierdetector__error": ["squared",
+                                                                       "standardized"]},
+                          scoring="roc_auc", cv=PredefinedSplit(fold)).fit(X[rows],
+                                                                           labels[rows])
+    assert search.best_score_ > 0.8
+    assert search.predict(X[:5]).shape == (5,)
+
+
+def test_pickle_and_skops_keep_the_scores(one_class_digits, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X_train, X_test, _ = one_class_digits
+    fitted = detector(n_estimators=2).fit(X_train)
+    loaded = pickle.loads(pickle.dumps(fitted))
+    assert_array_equal(loaded.decision_function(X_test), fitted.decision_function(X_test))
+    sio.dump(fitted, tmp_path / "detector.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "detector.skops")
+    assert sorted(untrusted) == ["skautoenc._autoencoder.AutoEncoder",
+                                 "skautoenc._outlier.AutoEncoderOutlierDetector"]
+    loaded = sio.load(tmp_path / "detector.skops", trusted=untrusted)
+    assert_array_equal(loaded.predict(X_test), fitted.predict(X_test))
+    assert_array_equal(loaded.score_samples(X_test), fitted.score_samples(X_test))
+
+
+def test_clone_keeps_the_estimator_unfitted(one_class_digits):
+    fitted = detector().fit(one_class_digits[0])
+    copy = clone(fitted)
+    assert not hasattr(copy, "estimators_")
+    assert not hasattr(copy.estimator, "net_")
+
+
+def test_docstring_documents_every_parameter_and_links_the_user_guide():
+    from numpydoc.docscrape import ClassDoc
+
+    doc = ClassDoc(AutoEncoderOutlierDetector)
+    assert sorted(p.name for p in doc["Parameters"]) == sorted(
+        AutoEncoderOutlierDetector().get_params())
+    assert ":ref:`User Guide <outliers>`" in AutoEncoderOutlierDetector.__doc__
+
+
+def test_the_default_network_is_a_denoising_autoencoder_sized_to_the_data():
+    rng = np.random.RandomState(0)
+    table = rng.normal(size=(60, 40))  # standardised features: heavy masking noise
+    network = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(
+        table).estimators_[0]
+    assert isinstance(network, DenoisingAutoEncoder)
+    assert (network.n_components, tuple(network.hidden_layer_sizes)) == (5, (20,))
+    assert network.noise_level == 0.8
+    pixels = rng.uniform(size=(60, 784))  # in [0, 1]: the denoising default's noise
+    network = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(
+        pixels).estimators_[0]
+    assert (network.n_components, tuple(network.hidden_layer_sizes)) == (16, (256,))
+    assert network.noise_level == DenoisingAutoEncoder().noise_level
