@@ -77,6 +77,7 @@ except ImportError as exc:  # pragma: no cover - the message is the point
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._imputer import AutoEncoderImputer
+from ._outlier import AutoEncoderOutlierDetector
 from ._sparse import SparseAutoEncoder
 from ._validation import is_nan
 from ._variational import VariationalAutoEncoder
@@ -207,17 +208,23 @@ def _network_of(estimator):
 
 
 # ------------------------------------------------------------------ skl2onnx converter
+def _input_type(operator):
+    """The type of the operator's input, which must be a float or integer tensor."""
+    input_type = operator.inputs[0].type
+    if not isinstance(input_type, _INPUT_TYPES):
+        raise TypeError(
+            f"{type(operator.raw_operator).__name__} exports for float32, float64 and "
+            f"integer input, not {type(input_type).__name__}."
+        )
+    return input_type
+
+
 def _shape_calculator(operator):
     """Codes of shape (N, n_components), float64 for float64 input, else float32."""
     if len(operator.inputs) != 1 or len(operator.outputs) != 1:
         raise RuntimeError(f"{operator.type} takes one input and gives one output.")
     estimator = operator.raw_operator
-    input_type = operator.inputs[0].type
-    if not isinstance(input_type, _INPUT_TYPES):
-        raise TypeError(
-            f"{type(estimator).__name__} exports for float32, float64 and integer input, "
-            f"not {type(input_type).__name__}."
-        )
+    input_type = _input_type(operator)
     shape = input_type.shape
     n_features = getattr(estimator, "n_features_in_", None)
     if len(shape) != 2:
@@ -299,18 +306,17 @@ def register():
         AutoEncoderImputer, "SkautoencAutoEncoderImputer", _imputer_shape_calculator,
         _imputer_converter,
     )
+    update_registered_converter(
+        AutoEncoderOutlierDetector, "SkautoencAutoEncoderOutlierDetector",
+        _detector_shape_calculator, _detector_converter,
+    )
 
 
 # ------------------------------------------------------------------ the imputer
 def _imputer_shape_calculator(operator):
     """Imputed data of shape (N, n_features_out): float64 for float64 input, else float32."""
     imputer = operator.raw_operator
-    input_type = operator.inputs[0].type
-    if not isinstance(input_type, _INPUT_TYPES):
-        raise TypeError(
-            "AutoEncoderImputer exports for float32, float64 and integer input, "
-            f"not {type(input_type).__name__}."
-        )
+    input_type = _input_type(operator)
     check_is_fitted(imputer)
     n_out = len(imputer.get_feature_names_out())
     out_type = DoubleTensorType if isinstance(input_type, DoubleTensorType) else FloatTensorType
@@ -403,6 +409,78 @@ def _imputer_converter(scope, operator, container):
         add_node("Identity", [parts[0]], [target])
     else:
         add_node("Concat", parts, [target], axis=1)
+
+
+# ------------------------------------------------------------------ the outlier detector
+def _detector_shape_calculator(operator):
+    """``label`` (int64, (N, 1)) and ``scores`` ((N, 1): float64 for float64 input, else
+    float32), the outputs skl2onnx gives scikit-learn's detectors."""
+    detector = operator.raw_operator
+    input_type = _input_type(operator)
+    check_is_fitted(detector)
+    n_rows = input_type.shape[0]
+    out_type = DoubleTensorType if isinstance(input_type, DoubleTensorType) else FloatTensorType
+    operator.outputs[0].type = Int64TensorType([n_rows, 1])
+    operator.outputs[1].type = out_type([n_rows, 1])
+
+
+def _detector_converter(scope, operator, container):
+    """:meth:`AutoEncoderOutlierDetector.predict` (``label``) and
+    :meth:`~AutoEncoderOutlierDetector.decision_function` (``scores``), computed in
+    float32: each network's reconstruction, the squared errors divided by
+    ``error_scales_`` and summed over the observed entries, averaged over the networks,
+    less ``offset_``."""
+    detector = operator.raw_operator
+    source = operator.inputs[0].full_name
+    label, target = (output.full_name for output in operator.outputs)
+    input_type = operator.inputs[0].type
+    double = isinstance(input_type, DoubleTensorType)
+    new_name, add_tensor, add_array, add_node = _writers(scope, operator, container)
+
+    data = source
+    if not isinstance(input_type, FloatTensorType):
+        data = add_node("Cast", [source], to=TensorProto.FLOAT)
+    n_features = detector.n_features_in_
+    axis = add_array(np.array([1], dtype=np.int64), "features", TensorProto.INT64)
+    scales = add_array(detector.error_scales_.astype(np.float32), "error_scales")
+    missing = is_nan(detector.missing_values)
+    if missing:
+        # the sum over the observed entries, scaled by n_features over their number
+        observed = add_node("Not", [add_node("IsNaN", [data])])
+        n_observed = add_node("ReduceSum", [add_node("Cast", [observed], to=TensorProto.FLOAT),
+                                            axis], keepdims=1)
+        scale = add_node("Div", [add_array(np.array([n_features], dtype=np.float32),
+                                           "n_features"), n_observed])
+        zero = add_array(np.zeros(1, dtype=np.float32), "zero")
+    total = None
+    for i, estimator in enumerate(detector.estimators_):
+        reconstruction = new_name(f"reconstruction{i}")
+        graph = _export(_network_of(estimator), "reconstruct", n_features,
+                        container.target_opset,
+                        f"network {i} of AutoEncoderOutlierDetector")
+        _embed(graph, data, reconstruction, new_name, add_tensor, add_node)
+        difference = add_node("Sub", [reconstruction, data])
+        errors = add_node("Div", [add_node("Mul", [difference, difference]), scales])
+        if missing:
+            errors = add_node("Where", [observed, errors, zero])
+        error = add_node("ReduceSum", [errors, axis], keepdims=1)
+        if missing:
+            error = add_node("Mul", [error, scale])
+        total = error if total is None else add_node("Add", [total, error])
+    mean = add_node("Div", [total, add_array(
+        np.array([len(detector.estimators_)], dtype=np.float32), "n_estimators")])
+    # -mean - offset_
+    decision = add_node("Sub", [add_node("Neg", [mean]), add_array(
+        np.array([detector.offset_], dtype=np.float32), "offset")])
+    outlier = add_node("Less", [decision, add_array(np.zeros(1, dtype=np.float32), "zero")])
+    add_node("Where", [outlier, add_array(np.array([-1], dtype=np.int64), "outlier",
+                                          TensorProto.INT64),
+                       add_array(np.array([1], dtype=np.int64), "inlier", TensorProto.INT64)],
+             [label])
+    if double:
+        add_node("Cast", [decision], [target], to=TensorProto.DOUBLE)
+    else:
+        add_node("Identity", [decision], [target])
 
 
 register()

@@ -285,3 +285,43 @@ def test_imputer_without_a_network_exports():
     X_test = np.array([[np.nan, np.nan, 0.7], [0.2, 1.0, np.nan]], dtype=np.float32)
     (filled,) = run(skl2onnx.to_onnx(imputer, X_test[:1]), X_test)
     assert_array_equal(filled, imputer.transform(X_test))
+
+
+# ------------------------------------------------------------------ the outlier detector
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("params", [
+    dict(),
+    dict(error="standardized", n_estimators=2, contamination=0.1),
+    dict(estimator=VariationalAutoEncoder(n_components=4, hidden_layer_sizes=(16,),
+                                          max_iter=5)),
+    dict(missing_values=np.nan),
+])
+def test_detector_exports_labels_and_decision_function(params, dtype, digits):
+    from skautoenc import AutoEncoderOutlierDetector
+
+    X_train, X_test = digits[0][:300], digits[1][:200].astype(dtype)
+    estimator = params.pop("estimator", small(AutoEncoder, n_components=4))
+    detector = AutoEncoderOutlierDetector(estimator, random_state=0, **params).fit(X_train)
+    if "missing_values" in params:
+        X_test = X_test.copy()
+        X_test[np.random.RandomState(0).uniform(size=X_test.shape) < 0.2] = np.nan
+    labels, scores = run(skl2onnx.to_onnx(detector, X_test[:1]), X_test)
+    assert labels.shape == (len(X_test), 1) and labels.dtype == np.int64
+    assert scores.shape == (len(X_test), 1) and scores.dtype == dtype
+    expected = detector.decision_function(X_test)
+    assert_allclose(scores[:, 0], expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    clear = np.abs(expected) > 1e-3 * np.abs(expected).max()  # not on the threshold
+    assert_array_equal(labels[clear, 0], detector.predict(X_test)[clear])
+
+
+def test_detector_exports_after_a_scaler(digits):
+    from sklearn.preprocessing import StandardScaler
+
+    from skautoenc import AutoEncoderOutlierDetector
+
+    X_train, X_test = digits[0][:300], digits[1][:100].astype(np.float32)
+    pipe = make_pipeline(StandardScaler(), AutoEncoderOutlierDetector(
+        small(AutoEncoder, n_components=4), random_state=0)).fit(X_train)
+    labels, scores = run(skl2onnx.to_onnx(pipe, X_test[:1]), X_test)
+    assert_allclose(scores[:, 0], pipe.decision_function(X_test), rtol=1e-3, atol=1e-2)
+    assert np.mean(labels[:, 0] == pipe.predict(X_test)) > 0.98
