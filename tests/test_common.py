@@ -86,7 +86,7 @@ def test_sklearn_compatible_conv_estimator(estimator, check):
 DETECTORS = [
     AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **TINY)),
     AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **TINY), contamination=0.1,
-                               error="squared"),
+                               error="standardized"),
     AutoEncoderOutlierDetector(DenoisingAutoEncoder(n_components=2, **TINY), n_estimators=2),
     AutoEncoderOutlierDetector(SparseAutoEncoder(n_components=2, **TINY), contamination=0.2),
     AutoEncoderOutlierDetector(VariationalAutoEncoder(n_components=2, **TINY)),
