@@ -434,7 +434,93 @@ def imputation_tables(payload):
     return images + "\n\n" + tables
 
 
+#: What each method of ``bench_outliers.py`` is, for the tables' readers.
+OUTLIER_METHODS = {
+    "detector": "`AutoEncoderOutlierDetector()`: its defaults",
+    "detector-1-network": "`AutoEncoderOutlierDetector(n_estimators=1)`",
+    "detector-refit": "`AutoEncoderOutlierDetector(refit=True)`",
+    "detector-squared": "`AutoEncoderOutlierDetector(error=\"squared\")`",
+    "detector-standardized": "`AutoEncoderOutlierDetector(error=\"standardized\", "
+                             "n_estimators=1)`",
+    "detector-dae-default-noise": "the table's default network with the denoising "
+                                  "default noise, `(0.0, 0.6)`",
+    "detector-dae-noise-0.5": "the table's default network, noise 0.5",
+    "detector-dae-noise-0.7": "the table's default network, noise 0.7",
+    "detector-autoencoder": "an `AutoEncoder` of the default network's size, "
+                            "`n_estimators=1`",
+    "detector-vae": "a `VariationalAutoEncoder` of the default network's size, "
+                    "`n_estimators=1`",
+    "autoencoder-16": "`AutoEncoder(16).score_samples`: the hand-written baseline",
+    "isolation-forest": "`IsolationForest()`",
+    "local-outlier-factor": "`LocalOutlierFactor(novelty=True)`",
+    "one-class-svm": "`OneClassSVM(gamma=\"scale\", nu=0.1)`",
+    "pyod-autoencoder": "pyod `AutoEncoder()`",
+    "pyod-vae": "pyod `VAE()`",
+}
+
+OUTLIER_PROTOCOLS = {
+    "mnist": "One-class MNIST (8,000 / 2,000 split of the MNIST test set): each digit's "
+             "training images alone, all 2,000 held-out images scored",
+    "mnist-contaminated": "The same, with 5% of each digit's training images replaced by "
+                          "other digits",
+    "wbc": "`load_breast_cancer` as ODDS's WBC: benign rows normal, malignant rows 5% of "
+           "the data, 70/30 split, `StandardScaler` on the training part; 5 subsamples",
+    "digits": "`load_digits` one-class: each digit's training images alone (75/25 split)",
+}
+
+
+def outliers_tables(payload):
+    """``bench_outliers.py``: mean AUROC and time of each method, per protocol; the
+    drop from clean to contaminated training; one-class MNIST per digit."""
+    protocols = payload["protocols"]
+    notes = payload.get("notes", {})
+    parts = []
+    for name, results in protocols.items():
+        rows = sorted(({"method": m, **r} for m, r in results.items()),
+                      key=lambda r: -r["mean_auroc"])
+        note = f" Note: {notes[name]}." if name in notes else ""
+        parts.append(captioned_table(
+            f"{OUTLIER_PROTOCOLS[name]}: mean AUROC over the "
+            f"{len(rows[0]['auroc'])} tasks (normal samples positive), and the total time "
+            f"of fit and scoring.{note}",
+            rows,
+            [("method", "method", "`{}`"),
+             ("what", lambda r: OUTLIER_METHODS.get(r["method"], ""), "{}"),
+             ("mean AUROC", "mean_auroc", "{:.4f}"),
+             ("total s", "total_seconds", "{:.1f}")],
+        ))
+    if "mnist" in protocols and "mnist-contaminated" in protocols:
+        clean, dirty = protocols["mnist"], protocols["mnist-contaminated"]
+        rows = [{"method": m, "clean": clean[m]["mean_auroc"],
+                 "contaminated": dirty[m]["mean_auroc"]}
+                for m in dirty if m in clean]
+        parts.append(captioned_table(
+            "One-class MNIST with 5% of the training images from other digits: the mean "
+            "AUROC, clean and contaminated, and the drop in points (hundredths).",
+            rows,
+            [("method", "method", "`{}`"),
+             ("clean", "clean", "{:.4f}"),
+             ("contaminated", "contaminated", "{:.4f}"),
+             ("drop (points)", lambda r: 100 * (r["clean"] - r["contaminated"]), "{:.2f}")],
+        ))
+    if "mnist" in protocols:
+        results = protocols["mnist"]
+        methods = list(results)
+        rows = [{"digit": d, **{m: results[m]["auroc"][d] for m in methods}}
+                for d in results[methods[0]]["auroc"]]
+        rows.append({"digit": "mean", **{m: results[m]["mean_auroc"] for m in methods}})
+        parts.append(captioned_table(
+            "One-class MNIST, AUROC per normal digit.",
+            rows,
+            [("digit", "digit", "{}"), *[(f"`{m}`", m, "{:.3f}") for m in methods]],
+        ))
+    return "\n\n".join(parts)
+
+
 WRITERS = {
+    "outliers_mnist": outliers_tables,
+    "outliers_wbc": outliers_tables,
+    "outliers_digits": outliers_tables,
     "missing": missing_tables,
     "imputation": imputation_tables,
     "speed": speed_tables,
