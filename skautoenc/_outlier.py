@@ -1,7 +1,6 @@
 """The outlier detector: an autoencoder's reconstruction error as an outlier score, with
 the API of scikit-learn's detectors (``IsolationForest``, ``LocalOutlierFactor``)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,12 +12,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import DOCS_URL, BaseAutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._runtime import unchanged_on_failure
-from ._validation import is_nan
+from ._validation import check_float32_range, is_nan
 
 #: The masking noise of the default network on data that leave [0, 1], such as
 #: standardised tables: the fraction of each training row's entries set to zero (the
 #: user guide's "Outlier detection" has the measurements).
 TABLE_NOISE_LEVEL = 0.8
+
+#: Rows whose errors are computed at once: bounds the memory that scoring takes.
+SCORING_CHUNK_ROWS = 4096
 
 #: The settings the detector passes to each of its autoencoders.
 _FORWARDED = ("device", "missing_values", "n_jobs", "verbose")
@@ -206,11 +208,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         return is_nan(self.missing_values)
 
     def _validate(self, X, reset):
-        return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan" if self._allows_nan() else True,
-            ensure_min_samples=2 if reset else 1,
-        )
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                          ensure_all_finite=False, ensure_min_samples=2 if reset else 1)
+        # NaN (and the way to accept it), infinity, values beyond float32
+        return check_float32_range(X, "X", self, allow_nan=self._allows_nan())
 
     def _template(self, X):
         """The detector's copy of ``estimator``, with its settings."""
@@ -252,17 +253,19 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.estimators_ = [clone(template).set_params(random_state=int(seed)).fit(X)
                             for seed in seeds]
         self._set_error_scales(X)
+        scores = self._score_samples(X)
         if self.refit:
             # train again without the samples the first models flag: outliers in the
             # training data would otherwise teach the networks to reconstruct them
-            kept = self._score_samples(X) >= self._offset(X)
+            kept = scores >= self._offset(scores)
             if kept.sum() >= 2:
                 self.estimators_ = [clone(template).set_params(random_state=int(seed))
                                     .fit(X[kept]) for seed in seeds]
                 self._set_error_scales(X[kept])
+                scores = self._score_samples(X)
         # the threshold on all the training samples, so that contamination=0.1 flags a
         # tenth of them, also after a refit
-        self.offset_ = self._offset(X)
+        self.offset_ = self._offset(scores)
 
     def _set_error_scales(self, X):
         """``error_scales_``: each feature's mean squared error on ``X`` plus the floor
@@ -270,17 +273,21 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.error_scales_ = np.ones(X.shape[1])
         if self.error == "squared":
             return
-        squared = np.mean([self._squared_errors(est, X) for est in self.estimators_], axis=0)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a feature never observed
-            mean = np.nanmean(squared, axis=0)
-        mean = np.where(np.isnan(mean), 0.0, mean)
+        # each feature's mean over its observed entries, chunk by chunk
+        total, count = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+        for start in range(0, len(X), SCORING_CHUNK_ROWS):
+            rows = X[start:start + SCORING_CHUNK_ROWS]
+            squared = np.mean([self._squared_errors(est, rows) for est in self.estimators_],
+                              axis=0)
+            total += np.nansum(squared, axis=0)
+            count += (~np.isnan(squared)).sum(axis=0)
+        mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)  # 0: never observed
         scales = mean + self.error_floor * mean.mean()
         if np.all(scales > 0):  # else a perfect reconstruction: nothing to standardise
             self.error_scales_ = scales
 
-    def _offset(self, X):
-        scores = self._score_samples(X)
+    def _offset(self, scores):
+        """The threshold that ``contamination`` sets on the training ``scores``."""
         if self.contamination == "auto":
             return -tukey_fence(-scores)
         return float(np.percentile(scores, 100.0 * self.contamination))
@@ -291,14 +298,16 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         return (estimator.inverse_transform(estimator.transform(X)) - X) ** 2
 
     def _score_samples(self, X):
+        # by chunks of rows: the errors of all of X at once would be a copy of it per
+        # network
         scores = np.zeros(len(X))
-        for estimator in self.estimators_:
-            errors = self._squared_errors(estimator, X) / self.error_scales_
-            observed = ~np.isnan(errors)
-            n_observed = observed.sum(axis=1)
-            scores -= np.where(observed, errors, 0.0).sum(axis=1) * (
-                X.shape[1] / np.maximum(n_observed, 1)
-            )
+        for start in range(0, len(X), SCORING_CHUNK_ROWS):
+            rows = X[start:start + SCORING_CHUNK_ROWS]
+            for estimator in self.estimators_:
+                errors = self._squared_errors(estimator, rows) / self.error_scales_
+                observed = ~np.isnan(errors)
+                scores[start:start + len(rows)] -= np.where(observed, errors, 0.0).sum(
+                    axis=1) * (X.shape[1] / np.maximum(observed.sum(axis=1), 1))
         return (scores / len(self.estimators_)).astype(X.dtype)
 
     def score_samples(self, X):

@@ -252,3 +252,22 @@ def test_the_default_network_is_a_denoising_autoencoder_sized_to_the_data():
     defaults = DenoisingAutoEncoder()
     assert network.hidden_layer_sizes == defaults.hidden_layer_sizes
     assert network.noise_level == defaults.noise_level
+
+
+def test_scoring_by_chunks_of_rows_changes_nothing(one_class_digits, monkeypatch):
+    from skautoenc import _outlier
+
+    X_train, X_test, _ = one_class_digits
+    whole = detector(error="standardized").fit(X_train)
+    monkeypatch.setattr(_outlier, "SCORING_CHUNK_ROWS", 7)
+    chunked = detector(error="standardized").fit(X_train)
+    assert_allclose(chunked.error_scales_, whole.error_scales_, rtol=1e-6)
+    assert_allclose(chunked.score_samples(X_test), whole.score_samples(X_test), rtol=1e-6)
+    assert chunked.offset_ == pytest.approx(whole.offset_)
+
+
+def test_nan_without_missing_values_names_the_option(small_X):
+    X = small_X.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"missing_values=np.nan"):
+        detector().fit(X)
