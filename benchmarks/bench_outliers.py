@@ -35,7 +35,12 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
-from skautoenc import AutoEncoder, AutoEncoderOutlierDetector, VariationalAutoEncoder
+from skautoenc import (
+    AutoEncoder,
+    AutoEncoderOutlierDetector,
+    DenoisingAutoEncoder,
+    VariationalAutoEncoder,
+)
 from skautoenc._outlier import default_estimator
 
 PROTOCOLS = ("mnist", "mnist-contaminated", "wbc", "digits")
@@ -65,6 +70,14 @@ class _PyodScores:
 
     def score_samples(self, X):
         return -self.model.decision_function(X)
+
+
+def _side(X):
+    """The side of the square images that the rows of ``X`` hold."""
+    side = int(round(X.shape[1] ** 0.5))
+    if side * side != X.shape[1]:
+        raise ValueError(f"rows of {X.shape[1]} features are not square images")
+    return side
 
 
 def _unit(X):
@@ -108,6 +121,11 @@ METHODS = {
         AutoEncoder(**_size(X)), n_estimators=1, random_state=seed),
     "detector-vae": lambda seed, X: AutoEncoderOutlierDetector(
         VariationalAutoEncoder(**_size(X)), n_estimators=1, random_state=seed),
+    # images as images: the conv network, for square images (MNIST, digits)
+    "detector-conv": lambda seed, X: AutoEncoderOutlierDetector(
+        DenoisingAutoEncoder(n_components=16, encoder="conv",
+                             image_shape=(_side(X), _side(X))),
+        n_estimators=1, random_state=seed),
     "isolation-forest": lambda seed, X: IsolationForest(random_state=seed),
     "local-outlier-factor": lambda seed, X: LocalOutlierFactor(novelty=True),
     "one-class-svm": lambda seed, X: OneClassSVM(gamma="scale", nu=0.1),

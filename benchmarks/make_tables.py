@@ -450,6 +450,8 @@ OUTLIER_METHODS = {
                             "`n_estimators=1`",
     "detector-vae": "a `VariationalAutoEncoder` of the default network's size, "
                     "`n_estimators=1`",
+    "detector-conv": "a conv `DenoisingAutoEncoder(16)` over the images, "
+                     "`n_estimators=1`",
     "autoencoder-16": "`AutoEncoder(16).score_samples`: the hand-written baseline",
     "isolation-forest": "`IsolationForest()`",
     "local-outlier-factor": "`LocalOutlierFactor(novelty=True)`",
@@ -519,6 +521,7 @@ def outliers_tables(payload):
 
 WRITERS = {
     "outliers_mnist": outliers_tables,
+    "outliers_mnist_conv": outliers_tables,
     "outliers_wbc": outliers_tables,
     "outliers_digits": outliers_tables,
     "missing": missing_tables,
