@@ -125,10 +125,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         The threshold on :meth:`score_samples`: :meth:`decision_function` is
         ``score_samples(X) - offset_``.
     n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during ``fit``, when ``X`` has feature names that are
-        all strings.
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when they are all strings.
 
     See Also
     --------
