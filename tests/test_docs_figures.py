@@ -17,7 +17,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "benchmarks" / "recorded"
 #: Pages whose every figure comes from a recorded run.
-PAGES = ["docs/user_guide/networks.rst", "docs/user_guide/outliers.rst"]
+PAGES = [
+    "docs/index.rst",
+    *(f"docs/user_guide/{name}.rst" for name in (
+        "index", "autoencoder", "sparse", "variational", "networks", "outliers",
+        "persistence", "deployment", "noise_levels_results",
+    )),
+]
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
 
