@@ -19,6 +19,13 @@ from ._validation import check_float32_range, is_nan
 #: user guide's "Outlier detection" has the measurements).
 TABLE_NOISE_LEVEL = 0.8
 
+#: ``refit=True``: the first networks train this share of the epochs, at least
+#: ``REFIT_MIN_EPOCHS``; they leave out the ``contamination`` share of the training rows
+#: with the highest errors, ``REFIT_AUTO_SHARE`` for ``contamination="auto"``.
+REFIT_FIRST_EPOCHS = 0.15
+REFIT_MIN_EPOCHS = 5
+REFIT_AUTO_SHARE = 0.1
+
 #: Rows whose errors are computed at once: bounds the memory that scoring takes.
 SCORING_CHUNK_ROWS = 4096
 
@@ -90,10 +97,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     n_estimators : int, default=3
         Networks trained from different seeds, whose scores are averaged: on one-class
         MNIST three ranked better than one.
-    refit : bool, default=False
-        Train the networks a second time, without the training samples that the first
-        ones flag (by ``contamination``): for training data that hold outliers, which
-        the networks would otherwise learn to reconstruct. Doubles the training time.
+    refit : bool, default=True
+        Train in two passes, for training data that hold outliers, which the networks
+        would otherwise learn to reconstruct. Networks trained for 15% of the epochs
+        first (autoencoders learn the bulk of their data before its rare outliers) flag
+        the ``contamination`` share of the training rows with the highest errors (10%
+        for ``"auto"``); the final networks train without those rows. It costs little
+        time: the first pass is short, and the final networks train on fewer rows.
+        ``False``: one pass on every row, which ranked a little better on clean
+        training data.
     contamination : "auto" or float, default="auto"
         The expected proportion of outliers in the training data; it sets ``offset_``.
         A float in (0, 0.5]: the threshold flags that fraction of the training samples.
@@ -142,6 +154,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     J. W. Tukey, "Exploratory Data Analysis", Addison-Wesley, 1977.
 
+    "ALTBI: Constructing Improved Outlier Detection Models via Optimization of
+    Inlier-Memorization Effect", arXiv:2408.09791, 2024 (the inlier-memorisation effect
+    that ``refit`` relies on).
+
     Examples
     --------
     >>> import numpy as np
@@ -183,7 +199,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         error="squared",
         error_floor=1.0,
         n_estimators=3,
-        refit=False,
+        refit=True,
         contamination="auto",
         random_state=None,
         device="cpu",
@@ -249,22 +265,44 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         template = self._template(X)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
-        self.estimators_ = [clone(template).set_params(random_state=int(seed)).fit(X)
-                            for seed in seeds]
+        if self.refit:
+            # Autoencoders learn the bulk of their training data before its rare
+            # outliers (the inlier-memorisation effect): short first fits flag them
+            # before they are learnt. The final networks train without them.
+            first = [self._short(clone(template), len(X)).set_params(
+                random_state=int(seed)).fit(X) for seed in seeds]
+            kept = self._inliers(first, X)
+            self.estimators_ = [clone(template).set_params(random_state=int(seed))
+                                .fit(X[kept]) for seed in seeds]
+        else:
+            self.estimators_ = [clone(template).set_params(random_state=int(seed)).fit(X)
+                                for seed in seeds]
         self._set_error_scales(X)
         scores = self._score_samples(X)
-        if self.refit:
-            # train again without the samples the first models flag: outliers in the
-            # training data would otherwise teach the networks to reconstruct them
-            kept = scores >= self._offset(scores)
-            if kept.sum() >= 2:
-                self.estimators_ = [clone(template).set_params(random_state=int(seed))
-                                    .fit(X[kept]) for seed in seeds]
-                self._set_error_scales(X[kept])
-                scores = self._score_samples(X)
         # the threshold on all the training samples, so that contamination=0.1 flags a
         # tenth of them, also after a refit
         self.offset_ = self._offset(scores)
+
+    @staticmethod
+    def _short(network, n_samples):
+        """``network`` set to train :data:`REFIT_FIRST_EPOCHS` of the epochs it would on
+        ``n_samples`` rows (at least :data:`REFIT_MIN_EPOCHS`)."""
+        return network.set_params(max_iter=max(REFIT_MIN_EPOCHS, round(
+            network._epochs(n_samples) * REFIT_FIRST_EPOCHS)))
+
+    def _inliers(self, networks, X):
+        """The training rows that ``networks`` do not flag: all but the ``contamination``
+        share of the highest errors (:data:`REFIT_AUTO_SHARE` for ``"auto"``), summed
+        over each row's observed entries as :meth:`score_samples` sums them."""
+        errors = np.zeros(len(X))
+        for network in networks:
+            squared = self._squared_errors(network, X)
+            observed = ~np.isnan(squared)
+            errors += np.where(observed, squared, 0.0).sum(axis=1) * (
+                X.shape[1] / np.maximum(observed.sum(axis=1), 1))
+        share = REFIT_AUTO_SHARE if self.contamination == "auto" else self.contamination
+        kept = errors <= np.quantile(errors, 1.0 - share)
+        return kept if kept.sum() >= 2 else np.ones(len(X), dtype=bool)
 
     def _set_error_scales(self, X):
         """``error_scales_``: each feature's mean squared error on ``X`` plus the floor
