@@ -438,8 +438,7 @@ def imputation_tables(payload):
 OUTLIER_METHODS = {
     "detector": "`AutoEncoderOutlierDetector()`: its defaults",
     "detector-1-network": "`AutoEncoderOutlierDetector(n_estimators=1)`",
-    "detector-refit": "`AutoEncoderOutlierDetector(refit=True)`",
-    "detector-squared": "`AutoEncoderOutlierDetector(error=\"squared\")`",
+    "detector-no-refit": "`AutoEncoderOutlierDetector(refit=False)`",
     "detector-standardized": "`AutoEncoderOutlierDetector(error=\"standardized\", "
                              "n_estimators=1)`",
     "detector-dae-default-noise": "the table's default network with the denoising "
@@ -520,10 +519,7 @@ def outliers_tables(payload):
 
 
 WRITERS = {
-    "outliers_mnist": outliers_tables,
-    "outliers_mnist_conv": outliers_tables,
-    "outliers_wbc": outliers_tables,
-    "outliers_digits": outliers_tables,
+    "outliers": outliers_tables,
     "missing": missing_tables,
     "imputation": imputation_tables,
     "speed": speed_tables,
