@@ -1,10 +1,12 @@
 """The outlier detector: an autoencoder's reconstruction error as an outlier score, with
 the API of scikit-learn's detectors (``IsolationForest``, ``LocalOutlierFactor``)."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -269,8 +271,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             # Autoencoders learn the bulk of their training data before its rare
             # outliers (the inlier-memorisation effect): short first fits flag them
             # before they are learnt. The final networks train without them.
-            first = [self._short(clone(template), len(X)).set_params(
-                random_state=int(seed)).fit(X) for seed in seeds]
+            with warnings.catch_warnings():
+                # stopped early on purpose: not a convergence problem to report
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                first = [self._short(clone(template), len(X)).set_params(
+                    random_state=int(seed)).fit(X) for seed in seeds]
             kept = self._inliers(first, X)
             self.estimators_ = [clone(template).set_params(random_state=int(seed))
                                 .fit(X[kept]) for seed in seeds]

@@ -271,3 +271,15 @@ def test_nan_without_missing_values_names_the_option(small_X):
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match=r"missing_values=np.nan"):
         detector().fit(X)
+
+
+def test_the_short_first_pass_warns_of_nothing(one_class_digits):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the full networks converge within 40 epochs (tol=0.5); the first pass, of 6,
+        # stops before it would
+        AutoEncoderOutlierDetector(AutoEncoder(n_components=4, hidden_layer_sizes=(16,),
+                                               max_iter=40, tol=0.5),
+                                   n_estimators=1, random_state=0).fit(one_class_digits[0])
