@@ -42,6 +42,7 @@ from skautoenc import (
     VariationalAutoEncoder,
 )
 from skautoenc._outlier import default_estimator
+from skautoenc._validation import in_unit_interval
 
 PROTOCOLS = ("mnist", "mnist-contaminated", "wbc", "digits")
 
@@ -80,13 +81,9 @@ def _side(X):
     return side
 
 
-def _unit(X):
-    return bool(X.min() >= 0 and X.max() <= 1)
-
-
 def _size(X):
     """The size of the default network for ``X``."""
-    network = default_estimator(X.shape[1], _unit(X))
+    network = default_estimator(X.shape[1], in_unit_interval(X))
     return dict(n_components=network.n_components,
                 hidden_layer_sizes=network.hidden_layer_sizes)
 
@@ -94,8 +91,8 @@ def _size(X):
 def _sized(**params):
     """A detector on the default network for the data, with ``params`` changed."""
     def make(seed, X):
-        return AutoEncoderOutlierDetector(
-            default_estimator(X.shape[1], _unit(X)).set_params(**params), random_state=seed)
+        network = default_estimator(X.shape[1], in_unit_interval(X))
+        return AutoEncoderOutlierDetector(network.set_params(**params), random_state=seed)
     return make
 
 
@@ -155,7 +152,7 @@ DEFAULT_METHODS["digits"] = [m for m in DEFAULT_METHODS["wbc"] if "-noise" not i
 def capped(model, max_iter, X):
     """``model`` with its networks trained for ``max_iter`` epochs."""
     if isinstance(model, AutoEncoderOutlierDetector):
-        network = model.estimator or default_estimator(X.shape[1], _unit(X))
+        network = model.estimator or default_estimator(X.shape[1], in_unit_interval(X))
         return model.set_params(estimator=network.set_params(max_iter=max_iter))
     if hasattr(model, "max_iter"):
         return model.set_params(max_iter=max_iter)

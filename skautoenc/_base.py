@@ -66,8 +66,8 @@ from ._network import RoutedParams
 from ._persistence import FORMAT_VERSION, net_from_state, net_to_state
 from ._runtime import compute_settings, fast_bfloat16, resolve_device, warn_at_caller
 from ._validation import (
-    all_missing_rows,
     check_float32_range,
+    check_rows_observed,
     check_training_data,
     is_memory_mapped,
     observed_means,
@@ -602,12 +602,7 @@ class BaseAutoEncoder(
             return self._batched(
                 lambda b: -((self._reconstruct(b) - b) ** 2).sum(dim=1), X, X.dtype
             )
-        empty = all_missing_rows(X)
-        if len(empty):
-            raise ValueError(
-                f"Rows {empty[:10].tolist()}{' ...' if len(empty) > 10 else ''} of X have no "
-                "observed entry: there is nothing to score them on."
-            )
+        check_rows_observed(X)
 
         def scores(batch):
             observed = ~torch.isnan(batch)

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import DOCS_URL, BaseAutoEncoder
 from ._denoising import DenoisingAutoEncoder
 from ._runtime import unchanged_on_failure
-from ._validation import check_float32_range, is_nan
+from ._validation import check_float32_range, check_rows_observed, in_unit_interval, is_nan
 
 #: The masking noise of the default network on data that leave [0, 1], such as
 #: standardised tables: the fraction of each training row's entries set to zero (the
@@ -47,6 +47,31 @@ def default_estimator(n_features, unit_interval):
     hidden = min(256, max(n_components, n_features // 2))
     return DenoisingAutoEncoder(n_components=n_components, hidden_layer_sizes=(hidden,),
                                 noise_level=TABLE_NOISE_LEVEL)
+
+
+def _trained(template, seeds, X):
+    """A copy of the network ``template`` fitted on ``X`` for each of ``seeds``."""
+    return [clone(template).set_params(random_state=int(seed)).fit(X) for seed in seeds]
+
+
+def _squared_errors(network, X):
+    """Each entry's squared reconstruction error; NaN where ``X`` is missing."""
+    return (network.inverse_transform(network.transform(X)) - X) ** 2
+
+
+def _row_errors(networks, X, scales):
+    """Each row's squared errors divided by ``scales``, summed over its observed entries
+    (scaled by ``n_features`` over their number), averaged over ``networks``; by chunks
+    of rows, as the errors of all of ``X`` at once would be a copy of it per network."""
+    errors = np.zeros(len(X))
+    for start in range(0, len(X), SCORING_CHUNK_ROWS):
+        rows = X[start:start + SCORING_CHUNK_ROWS]
+        for network in networks:
+            squared = _squared_errors(network, rows) / scales
+            observed = ~np.isnan(squared)
+            errors[start:start + len(rows)] += np.where(observed, squared, 0.0).sum(
+                axis=1) * (X.shape[1] / np.maximum(observed.sum(axis=1), 1))
+    return errors / len(networks)
 
 
 def tukey_fence(errors):
@@ -235,9 +260,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         # the parameter check admits the four autoencoders only (not the imputer); clone
         # drops the fitted state of a fitted one
         if self.estimator is None:
-            observed = X[~np.isnan(X)] if self._allows_nan() else X
-            unit = observed.size == 0 or (observed.min() >= 0 and observed.max() <= 1)
-            template = default_estimator(X.shape[1], bool(unit))
+            template = default_estimator(X.shape[1], in_unit_interval(X))
         else:
             template = clone(self.estimator)
         return template.set_params(**{name: getattr(self, name) for name in _FORWARDED})
@@ -274,14 +297,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 # stopped early on purpose: not a convergence problem to report
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                first = [self._short(clone(template), len(X)).set_params(
-                    random_state=int(seed)).fit(X) for seed in seeds]
-            kept = self._inliers(first, X)
-            self.estimators_ = [clone(template).set_params(random_state=int(seed))
-                                .fit(X[kept]) for seed in seeds]
+                first = _trained(self._short(template, len(X)), seeds, X)
+            X_kept = X[self._inliers(first, X)]
         else:
-            self.estimators_ = [clone(template).set_params(random_state=int(seed)).fit(X)
-                                for seed in seeds]
+            X_kept = X
+        self.estimators_ = _trained(template, seeds, X_kept)
         self._set_error_scales(X)
         scores = self._score_samples(X)
         # the threshold on all the training samples, so that contamination=0.1 flags a
@@ -290,21 +310,16 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     @staticmethod
     def _short(network, n_samples):
-        """``network`` set to train :data:`REFIT_FIRST_EPOCHS` of the epochs it would on
-        ``n_samples`` rows (at least :data:`REFIT_MIN_EPOCHS`)."""
-        return network.set_params(max_iter=max(REFIT_MIN_EPOCHS, round(
+        """A copy of ``network`` set to train :data:`REFIT_FIRST_EPOCHS` of the epochs it
+        would on ``n_samples`` rows (at least :data:`REFIT_MIN_EPOCHS`)."""
+        return clone(network).set_params(max_iter=max(REFIT_MIN_EPOCHS, round(
             network._epochs(n_samples) * REFIT_FIRST_EPOCHS)))
 
     def _inliers(self, networks, X):
         """The training rows that ``networks`` do not flag: all but the ``contamination``
-        share of the highest errors (:data:`REFIT_AUTO_SHARE` for ``"auto"``), summed
-        over each row's observed entries as :meth:`score_samples` sums them."""
-        errors = np.zeros(len(X))
-        for network in networks:
-            squared = self._squared_errors(network, X)
-            observed = ~np.isnan(squared)
-            errors += np.where(observed, squared, 0.0).sum(axis=1) * (
-                X.shape[1] / np.maximum(observed.sum(axis=1), 1))
+        share of the highest squared errors (:data:`REFIT_AUTO_SHARE` for ``"auto"``),
+        summed as :meth:`score_samples` sums them."""
+        errors = _row_errors(networks, X, np.ones(X.shape[1]))
         share = REFIT_AUTO_SHARE if self.contamination == "auto" else self.contamination
         kept = errors <= np.quantile(errors, 1.0 - share)
         return kept if kept.sum() >= 2 else np.ones(len(X), dtype=bool)
@@ -319,7 +334,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         total, count = np.zeros(X.shape[1]), np.zeros(X.shape[1])
         for start in range(0, len(X), SCORING_CHUNK_ROWS):
             rows = X[start:start + SCORING_CHUNK_ROWS]
-            squared = np.mean([self._squared_errors(est, rows) for est in self.estimators_],
+            squared = np.mean([_squared_errors(est, rows) for est in self.estimators_],
                               axis=0)
             total += np.nansum(squared, axis=0)
             count += (~np.isnan(squared)).sum(axis=0)
@@ -334,23 +349,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             return -tukey_fence(-scores)
         return float(np.percentile(scores, 100.0 * self.contamination))
 
-    @staticmethod
-    def _squared_errors(estimator, X):
-        """Each entry's squared reconstruction error; NaN where ``X`` is missing."""
-        return (estimator.inverse_transform(estimator.transform(X)) - X) ** 2
-
     def _score_samples(self, X):
-        # by chunks of rows: the errors of all of X at once would be a copy of it per
-        # network
-        scores = np.zeros(len(X))
-        for start in range(0, len(X), SCORING_CHUNK_ROWS):
-            rows = X[start:start + SCORING_CHUNK_ROWS]
-            for estimator in self.estimators_:
-                errors = self._squared_errors(estimator, rows) / self.error_scales_
-                observed = ~np.isnan(errors)
-                scores[start:start + len(rows)] -= np.where(observed, errors, 0.0).sum(
-                    axis=1) * (X.shape[1] / np.maximum(observed.sum(axis=1), 1))
-        return (scores / len(self.estimators_)).astype(X.dtype)
+        return (-_row_errors(self.estimators_, X, self.error_scales_)).astype(X.dtype)
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample, as ``error`` adds it up.
@@ -370,12 +370,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate(X, reset=False)
         if self._allows_nan():
-            empty = np.flatnonzero(np.isnan(X).all(axis=1))
-            if len(empty):
-                raise ValueError(
-                    f"Rows {empty[:10].tolist()}{' ...' if len(empty) > 10 else ''} of X "
-                    "have no observed entry: there is nothing to score them on."
-                )
+            check_rows_observed(X)
         return self._score_samples(X)
 
     def decision_function(self, X):

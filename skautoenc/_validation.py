@@ -192,6 +192,17 @@ def observed_means(X, chunk_rows=4096):
     return np.divide(totals, counts, out=np.zeros(n_features), where=counts > 0)
 
 
+def check_rows_observed(X):
+    """Refuse rows of ``X`` whose every entry is missing (NaN): there is nothing to score
+    them on."""
+    empty = all_missing_rows(X)
+    if len(empty):
+        raise ValueError(
+            f"Rows {empty[:10].tolist()}{' ...' if len(empty) > 10 else ''} of X have no "
+            "observed entry: there is nothing to score them on."
+        )
+
+
 def all_missing_rows(X):
     """Indices of the rows of ``X`` whose every entry is NaN."""
     if sp.issparse(X):
