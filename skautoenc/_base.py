@@ -63,6 +63,7 @@ from ._net import (
     TrainingSnapshot,
 )
 from ._network import RoutedParams
+from ._parallel import current_job, data_parallel
 from ._persistence import FORMAT_VERSION, net_from_state, net_to_state
 from ._runtime import compute_settings, fast_bfloat16, resolve_device, warn_at_caller
 from ._validation import (
@@ -70,7 +71,7 @@ from ._validation import (
     check_rows_observed,
     check_training_data,
     is_memory_mapped,
-    observed_means,
+    observed_sums,
 )
 
 _FLOAT_DTYPES = [np.float64, np.float32]
@@ -223,12 +224,14 @@ class BaseAutoEncoder(
         previous = self.__dict__.copy()
         reuse = hasattr(self, "net_") and (partial or self.warm_start)
         snapshot = None
+        job = current_job()  # None outside a torch.distributed job
         try:
-            X, facts = self._validate_training_data(X, reset=not reuse, partial=partial)
+            X, facts = self._validate_training_data(X, reset=not reuse, partial=partial,
+                                                    job=job)
             if reuse:
                 snapshot = TrainingSnapshot(self.net_)
             with compute_settings(self.n_jobs):
-                interrupted = self._fit(X, facts, reuse=reuse, partial=partial)
+                interrupted = self._fit(X, facts, reuse=reuse, partial=partial, job=job)
         except BaseException:
             if snapshot is not None:
                 snapshot.restore()
@@ -280,10 +283,11 @@ class BaseAutoEncoder(
             raise ValueError("conv_channels must name at least one layer, e.g. (32, 64).")
         return channels
 
-    def _resolve_device(self):
-        return resolve_device(self.device)
+    def _resolve_device(self, job=None):
+        # in a data-parallel job, "auto" and "cuda" are each rank's own GPU
+        return resolve_device(self.device, None if job is None else job.local_rank)
 
-    def _fit(self, X, facts, reuse, partial=False):
+    def _fit(self, X, facts, reuse, partial=False, job=None):
         """Train on validated ``X`` (whose :class:`DataFacts` are ``facts``); return a
         message if training was interrupted.
 
@@ -304,7 +308,7 @@ class BaseAutoEncoder(
             # continued training draws new shuffles and noise, reproducibly: offset the
             # seed by the number of epochs already run
             seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
-        device = self.device_ if reuse else self._resolve_device()
+        device = self.device_ if reuse else self._resolve_device(job)
         data = _training_dataset(X, device)
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         epochs = self._epochs(facts.n_samples, early_stopping)
@@ -313,9 +317,17 @@ class BaseAutoEncoder(
             if reuse:
                 net = self.net_  # trained in place: _guarded_fit rolls back a failure
             else:
-                net = self._new_net(X, facts, data, device, seed, early_stopping)
+                net = self._new_net(X, facts, data, device, seed, early_stopping, job)
             n_before = len(net.history)
-            converged = self._train(net, data, epochs, partial, facts.n_samples)
+            if job is None:
+                converged = self._train(net, data, epochs, partial, facts.n_samples)
+            else:
+                # the same weights on every rank, and then draws of their own (noise,
+                # dropout): rank 0 draws what a single process would
+                job.broadcast_module(net.module_)
+                torch.manual_seed(seed + job.rank)
+                with data_parallel(net, job, seed):
+                    converged = self._train(net, data, epochs, partial, facts.n_samples)
         interrupted = self._record(net, device, early_stopping, n_before, epochs, partial,
                                    converged)
         self._after_fit(X)
@@ -335,7 +347,7 @@ class BaseAutoEncoder(
                 "use more samples, another validation_fraction or early_stopping=False."
             )
 
-    def _new_net(self, X, facts, data, device, seed, early_stopping):
+    def _new_net(self, X, facts, data, device, seed, early_stopping, job=None):
         """A new, initialised (and pretrained, where asked) net for the training data."""
         # the network is built, and checked on one small batch, before any training: a
         # module that does not keep the contract fails here
@@ -343,7 +355,11 @@ class BaseAutoEncoder(
                              early_stopping)
         net.initialize()
         if self._allows_nan():
-            net.module_.set_fill_values(torch.as_tensor(observed_means(X), dtype=torch.float32))
+            totals, counts = observed_sums(X)
+            if job is not None:
+                totals, counts = job.sum_over_rows(totals, counts)
+            means = np.divide(totals, counts, out=np.zeros_like(totals), where=counts > 0)
+            net.module_.set_fill_values(torch.as_tensor(means, dtype=torch.float32))
         self._build_params = self.get_params(deep=False)
         self._pretrain(net, data)
         return net
@@ -482,22 +498,41 @@ class BaseAutoEncoder(
             ensure_all_finite=False,  # _batched checks it
         )
 
-    def _validate_training_data(self, X, reset, partial):
+    def _validate_training_data(self, X, reset, partial, job=None):
         """``validate_data`` for training samples, and the one pass over their values
         that checks them and returns their :class:`~skautoenc._validation.DataFacts`.
 
         ``fit`` needs two samples at least, as ``PCA`` does (one sample has nothing to
-        learn a code from); ``partial_fit`` takes a chunk of any size."""
-        X = validate_data(
-            self,
-            X,
-            dtype=_FLOAT_DTYPES,
-            accept_sparse="csr",
-            reset=reset,
-            ensure_all_finite=False,  # check_training_data checks it, in the same pass
-            ensure_min_samples=1 if partial else 2,
-        )
-        return X, check_training_data(X, self, allow_nan=self._allows_nan())
+        learn a code from); ``partial_fit`` takes a chunk of any size. In a data-parallel
+        ``job`` the ranks then compare their data: a failure on one rank fails them all,
+        and the facts returned are those of all the ranks' rows."""
+        try:
+            X = validate_data(
+                self,
+                X,
+                dtype=_FLOAT_DTYPES,
+                accept_sparse="csr",
+                reset=reset,
+                ensure_all_finite=False,  # check_training_data checks it, in the same pass
+                ensure_min_samples=1 if partial else 2,
+            )
+            facts, error = check_training_data(X, self, allow_nan=self._allows_nan()), None
+        except (ValueError, TypeError) as exc:
+            if job is None:
+                raise
+            facts, error = None, exc
+        if job is not None:
+
+            def holdout(n_samples):
+                """The share of the rows held out for validation, for all the ranks'."""
+                if partial:
+                    return 0.0
+                early = (self.do_early_stopping_ if not reset
+                         else self._resolve_early_stopping(n_samples))
+                return self.validation_fraction if early else 0.0
+
+            facts = job.agree_on_data(X, facts, error, self.batch_size, holdout)
+        return X, facts
 
     def _allows_nan(self):
         """Whether NaN entries are missing values (``missing_values=np.nan``)."""

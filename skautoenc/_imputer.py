@@ -20,6 +20,7 @@ from ._corruption import correlated_groups
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
 from ._network import RoutedParams
+from ._parallel import refuse_own_rows
 from ._runtime import unchanged_on_failure, warn_at_caller
 from ._validation import in_unit_interval, is_nan, missing_mask
 
@@ -326,6 +327,7 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
         self : object
             The fitted imputer.
         """
+        refuse_own_rows(self)
         with unchanged_on_failure(self):
             self._fit(X)
         return self

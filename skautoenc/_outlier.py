@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import DOCS_URL, BaseAutoEncoder
 from ._denoising import DenoisingAutoEncoder
+from ._parallel import refuse_own_rows
 from ._runtime import unchanged_on_failure
 from ._validation import check_float32_range, check_rows_observed, in_unit_interval, is_nan
 
@@ -281,6 +282,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
+        refuse_own_rows(self)
         with unchanged_on_failure(self):
             self._fit(X)
         return self

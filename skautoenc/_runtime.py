@@ -80,13 +80,16 @@ def available(device):
     return False
 
 
-def resolve_device(device):
+def resolve_device(device, local_rank=None):
     """The torch device a fit runs on, from the estimator's ``device`` parameter: ``"cpu"``,
     ``"cuda"`` or ``"cuda:N"``, ``"mps"``, or ``"auto"`` (CUDA where available). A device
     that torch does not know, or that this machine lacks, is a ``ValueError`` that says
-    which devices there are."""
+    which devices there are. With ``local_rank`` (a process of a data-parallel job),
+    ``"auto"`` and ``"cuda"`` are the GPU of that number, one per process on a machine."""
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and local_rank is not None and torch.cuda.is_available():
+        device = f"cuda:{local_rank % torch.cuda.device_count()}"
     try:
         kind = torch.device(device)
     except (RuntimeError, TypeError):

@@ -8,6 +8,7 @@ from ._autoencoder import AutoEncoder
 from ._docstrings import fill_doc
 from ._losses import sparsity_penalty
 from ._net import AutoEncoderNet
+from ._parallel import mean_of_rows
 
 
 class _SparseNet(AutoEncoderNet):
@@ -275,4 +276,5 @@ class SparseAutoEncoder(AutoEncoder):
 
     def _after_fit(self, X):
         super()._after_fit(X)
-        self.mean_activation_ = self._batched(self._encode, X, X.dtype).mean(axis=0)
+        codes = self._batched(self._encode, X, X.dtype)
+        self.mean_activation_ = mean_of_rows(codes)  # over every rank's rows in a job

@@ -176,10 +176,11 @@ def _copy_to_float32(dest, rows):
 
 
 # ------------------------------------------------------------------ missing values
-def observed_means(X, chunk_rows=4096):
-    """The mean of each feature over its observed (not NaN) values; 0 for a feature with
-    none. Dense arrays and memory maps are read ``chunk_rows`` rows at a time; in a
-    sparse matrix the implicit zeros are observed zeros."""
+def observed_sums(X, chunk_rows=4096):
+    """The sum of each feature's observed (not NaN) values, and their number: the fill
+    values of missing data are their ratio. Dense arrays and memory maps are read
+    ``chunk_rows`` rows at a time; in a sparse matrix the implicit zeros are observed
+    zeros."""
     n_samples, n_features = X.shape
     totals = np.zeros(n_features)
     counts = np.zeros(n_features)
@@ -189,7 +190,7 @@ def observed_means(X, chunk_rows=4096):
         missing = np.isnan(chunk)
         totals += np.where(missing, 0.0, chunk).sum(axis=0)
         counts += (~missing).sum(axis=0)
-    return np.divide(totals, counts, out=np.zeros(n_features), where=counts > 0)
+    return totals, counts
 
 
 def check_rows_observed(X):
