@@ -518,7 +518,59 @@ def outliers_tables(payload):
     return "\n\n".join(parts)
 
 
+def distributed_tables(payload):
+    """``bench_distributed.py``: single process against data-parallel runs; the measured
+    step costs; the scaling model's predicted throughput."""
+    settings = payload["settings"]
+    parts = []
+    if "agreement" in payload:
+        parts.append(captioned_table(
+            f"`AutoEncoder({settings['n_components']})` on {payload['data']}, "
+            f"{settings['epochs']} epochs at the global batch {settings['batch_size']}: "
+            "held-out mean squared reconstruction error, its ratio to the single "
+            "process's, and the wall time (process start-up included).",
+            payload["agreement"],
+            [("how", "how", "{}"),
+             ("held-out error", "error", "{:.3f}"),
+             ("ratio", "error_ratio", "{:.4f}"),
+             ("identical weights on the ranks",
+              lambda r: {True: "yes", False: "no"}.get(r.get("same_weights"), ""), "{}"),
+             ("wall s", "wall_seconds", "{:.1f}")],
+        ))
+    if "model" in payload:
+        parts.append(captioned_table(
+            "One training step of a 784-h-32-h-784 network on one thread, per process of a "
+            "2-process job: the compute fitted as a line in the rows, and one all_reduce "
+            "of its parameters between the two processes (loopback).",
+            payload["model"],
+            [("h", "width", "{}"),
+             ("parameters", "params", "{:,}"),
+             ("compute ms per step", lambda r: 1e3 * r["seconds_per_step"], "{:.3f}"),
+             ("compute us per row", lambda r: 1e6 * r["seconds_per_row"], "{:.2f}"),
+             ("all_reduce ms", lambda r: 1e3 * r["loopback_allreduce_seconds"], "{:.3f}"),
+             ("2 workers pay from batch (1 Gb/s)",
+              lambda r: r["pays_from_batch_1 Gb/s"], "{:,.0f}"),
+             ("(10 Gb/s)", lambda r: r["pays_from_batch_10 Gb/s"], "{:,.0f}")],
+        ))
+        rows = []
+        for entry in payload["model"]:
+            for p in entry["predictions"]:
+                rows.append({"h": entry["width"], "link": p["link"], "batch": p["batch"],
+                             **{f"{w} workers": v
+                                for w, v in p["rows_per_second"].items()}})
+        workers = [k for k in rows[0] if k.endswith("workers")]
+        parts.append(captioned_table(
+            "Predicted training throughput (rows per second) of the scaling model, for "
+            "CPU workers like this machine's cores on nominal Ethernet links.",
+            rows,
+            [("h", "h", "{}"), ("link", "link", "{}"), ("global batch", "batch", "{:,}"),
+             *[(w, w, "{:,.0f}") for w in workers]],
+        ))
+    return "\n\n".join(parts)
+
+
 WRITERS = {
+    "distributed": distributed_tables,
     "outliers": outliers_tables,
     "missing": missing_tables,
     "imputation": imputation_tables,

@@ -195,6 +195,8 @@ def fit(estimator, X, *, n_workers=None, client=None, timeout=DEFAULT_TIMEOUT,
 def _train(rank, world, init_method, timeout, payload, X, rows, local_rank, partial):
     """What every process of a job runs: join the group, fit, leave the group. Returns
     ``(status, pickled estimator or None, message)``; the estimator comes from rank 0."""
+    import torch.distributed as dist
+
     init_group(timeout, init_method=init_method, rank=rank, world_size=world)
     try:
         estimator = pickle.loads(payload)
@@ -204,12 +206,11 @@ def _train(rank, world, init_method, timeout, payload, X, rows, local_rank, part
                 (estimator.partial_fit if partial else estimator.fit)(X)
             except KeyboardInterrupt as exc:
                 status, message = "interrupted", str(exc)
+        dist.barrier()  # nobody leaves while another still talks to it
         return status, pickle.dumps(estimator) if rank == 0 else None, message
     finally:
-        import torch.distributed as dist
-
-        if dist.is_initialized():
-            dist.destroy_process_group()
+        # a Dask worker may take part in another job later: leave this one's group
+        dist.destroy_process_group()
 
 
 # ------------------------------------------------------------------ on this machine

@@ -9,6 +9,9 @@ from sklearn.model_selection import train_test_split
 import skautoenc
 from skautoenc._base import BaseAutoEncoder
 
+# run by torchrun from test_distributed.py, not imported here (it joins a process group)
+collect_ignore = ["distributed_job.py"]
+
 # The suite trains many tiny networks: on one thread they run faster (no thread start-up
 # per operation) and do not fight over the cores with parallel jobs.
 torch.set_num_threads(1)

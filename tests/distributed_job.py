@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skautoenc import (
     AutoEncoder,
     AutoEncoderImputer,
+    AutoEncoderOutlierDetector,
     DenoisingAutoEncoder,
     SparseAutoEncoder,
     VariationalAutoEncoder,
@@ -74,6 +75,21 @@ for cls in (AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder, VariationalAut
 a = AutoEncoder(4, hidden_layer_sizes=(16,), max_iter=3, batch_size=32, random_state=1).fit(X)
 b = AutoEncoder(4, hidden_layer_sizes=(16,), max_iter=3, batch_size=32, random_state=1).fit(X)
 report("seeded", equal=bool(torch.equal(weights(a), weights(b))))
+
+# 2b. partial_fit, pretraining and the outlier detector's networks
+model = AutoEncoder(4, hidden_layer_sizes=(16,), batch_size=32, random_state=0)
+for _ in range(2):
+    model.partial_fit(X)
+report("partial", **fit_summary(model))
+with config(rows="own"):  # each rank pretrains on its rows; rank 0's weights are kept
+    model = AutoEncoder(4, hidden_layer_sizes=(16,), max_iter=2, batch_size=32,
+                        pretraining="autoencoder", pretraining_max_iter=2, random_state=0)
+    report("pretrained", **fit_summary(model.fit(X[rank::2])))
+detector = AutoEncoderOutlierDetector(
+    AutoEncoder(2, hidden_layer_sizes=(8,), max_iter=3, batch_size=32), n_estimators=1,
+    refit=False, random_state=0).fit(X)
+report("detector", same_weights=same_weights(detector.estimators_[0]),
+       offset=float(detector.offset_))
 
 # 3. Rows of each rank's own; the fill values of missing data come from all of them
 X_nan = X.copy()

@@ -57,6 +57,8 @@ TINY_ARGS = {
     "bench_outliers.py": ["--only", "wbc", "digits", "--tasks", "1", "--max-iter", "1",
                           "--methods", "autoencoder-16", "detector", "detector-no-refit",
                           "isolation-forest"],
+    "bench_distributed.py": ["--epochs", "1", "--widths", "16", "--rows", "32", "64",
+                             "--repeats", "1"],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],

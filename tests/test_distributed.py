@@ -61,6 +61,17 @@ def test_torchrun_seeded_and_own_rows(job_report):
     assert "rows of each rank's own" in job_report["own-imputer"][0]["error"]
 
 
+def test_torchrun_partial_fit_pretraining_and_detector(job_report):
+    for check in ("partial", "pretrained"):
+        ranks = job_report[check]
+        assert all(r["same_weights"] for r in ranks)
+        assert ranks[0]["loss_curve"] == ranks[1]["loss_curve"]
+    assert job_report["partial"][0]["n_iter"] == 2
+    detector = job_report["detector"]
+    assert all(r["same_weights"] for r in detector)
+    assert detector[0]["offset"] == detector[1]["offset"]
+
+
 def test_torchrun_stops_every_rank_at_the_same_epoch(job_report):
     ranks = job_report["early-stopping"]
     assert all(r["same_weights"] for r in ranks)
