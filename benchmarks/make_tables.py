@@ -552,19 +552,28 @@ def distributed_tables(payload):
               lambda r: r["pays_from_batch_1 Gb/s"], "{:,.0f}"),
              ("(10 Gb/s)", lambda r: r["pays_from_batch_10 Gb/s"], "{:,.0f}")],
         ))
+        torchrun = [r for r in payload.get("agreement", []) if "fit_seconds" in r]
+        startup = torchrun[0]["wall_seconds"] - torchrun[0]["fit_seconds"] if torchrun else None
         rows = []
         for entry in payload["model"]:
             for p in entry["predictions"]:
+                speeds = p["rows_per_second"]
+                saved = 1 / speeds["1"] - 1 / speeds["16"]
                 rows.append({"h": entry["width"], "link": p["link"], "batch": p["batch"],
-                             **{f"{w} workers": v
-                                for w, v in p["rows_per_second"].items()}})
+                             **{f"{w} workers": v for w, v in speeds.items()},
+                             "repaid": startup / saved if startup and saved > 0 else None})
         workers = [k for k in rows[0] if k.endswith("workers")]
+        when = (f"the rows times epochs from which 16 workers save more than the "
+                f"{startup:.1f} s torchrun took to start 2 processes here"
+                if startup else "")
         parts.append(captioned_table(
             "Predicted training throughput (rows per second) of the scaling model, for "
-            "CPU workers like this machine's cores on nominal Ethernet links.",
+            "workers of one core like this machine's on nominal Ethernet links, and "
+            f"{when} (empty: never).",
             rows,
             [("h", "h", "{}"), ("link", "link", "{}"), ("global batch", "batch", "{:,}"),
-             *[(w, w, "{:,.0f}") for w in workers]],
+             *[(w, w, "{:,.0f}") for w in workers],
+             ("16 workers repay start-up from (rows x epochs)", "repaid", "{:,.0f}")],
         ))
     return "\n\n".join(parts)
 
