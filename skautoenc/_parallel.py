@@ -25,6 +25,7 @@ import contextvars
 import datetime
 import hashlib
 import math
+import multiprocessing
 import os
 import signal
 import threading
@@ -111,9 +112,13 @@ def current_job():
     if not config.enabled or not dist.is_available():
         return None
     if not dist.is_initialized():
-        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        # torchrun's environment (WORLD_SIZE, RANK, MASTER_ADDR, ...) is inherited by the
+        # processes that a fit's own parallelism starts (a search's n_jobs): those are
+        # not ranks of the job, and train alone
+        if (int(os.environ.get("WORLD_SIZE", "1")) <= 1
+                or multiprocessing.parent_process() is not None):
             return None
-        init_group(config.timeout)  # torchrun's environment: MASTER_ADDR, RANK, ...
+        init_group(config.timeout)
     world = dist.get_world_size()
     if world <= 1:
         return None

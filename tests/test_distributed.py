@@ -22,7 +22,9 @@ from skautoenc._parallel import current_job
 from skautoenc.distributed import WorkerLostError, config
 
 HERE = Path(__file__).parent
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+# the faulthandler prints every thread's Python stack if a process aborts
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
+       "PYTHONFAULTHANDLER": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def job_report():
          "--nproc_per_node=2", str(HERE / "distributed_job.py")],
         capture_output=True, text=True, env=ENV, timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-6000:]
     checks = {}
     for line in result.stdout.splitlines():
         if line.startswith("{"):
@@ -108,13 +110,31 @@ def test_no_job_outside_torchrun():
     assert current_job() is None
 
 
+def _job_in_child(queue):
+    queue.put(current_job())
+
+
+def test_children_of_a_rank_train_alone(monkeypatch):
+    # a search's n_jobs workers inherit torchrun's environment, but are no ranks
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    context = multiprocessing.get_context("spawn")
+    queue = context.SimpleQueue()
+    child = context.Process(target=_job_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    assert queue.get() is None
+
+
 def _data():
     from sklearn.datasets import load_digits
 
     return (load_digits().data / 16.0).astype(np.float32)
 
 
-def test_launcher_trains_like_one_process():
+@pytest.fixture(scope="module")
+def launched():
+    """A model fitted by 2 local processes, its codes, and the same fitted by one."""
     X = _data()
     params = dict(n_components=8, hidden_layer_sizes=(32,), max_iter=8, batch_size=64,
                   random_state=0)
@@ -122,12 +142,36 @@ def test_launcher_trains_like_one_process():
     model = AutoEncoder(**params)
     returned = distributed.fit(model, X, n_workers=2)
     assert returned is model
+    return model, model.transform(X), single
+
+
+def test_launcher_trains_like_one_process(launched):
+    model, _, single = launched
+    X = _data()
     assert model.n_iter_ == single.n_iter_ == 8
     # the same steps on the same global minibatches, shuffled by another generator
     assert abs(model.loss_curve_[-1] / single.loss_curve_[-1] - 1) < 0.05
     assert abs(model.score(X) / single.score(X) - 1) < 0.05
-    assert model.transform(X).shape == (len(X), 8)
+    codes = model.transform(X)
+    assert codes.shape == (len(X), 8)
     assert pickle.loads(pickle.dumps(model)).transform(X[:3]).shape == (3, 8)
+
+
+def test_launched_model_saves_and_exports(launched, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    model, codes, _ = launched
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    np.testing.assert_array_equal(loaded.transform(_data()), codes)
+    skl2onnx = pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skautoenc.onnx")
+    X = _data()
+    session = ort.InferenceSession(skl2onnx.to_onnx(model, X[:1]).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    (onnx_codes,) = session.run(None, {session.get_inputs()[0].name: X})
+    np.testing.assert_allclose(onnx_codes, codes, rtol=1e-4, atol=1e-4)
 
 
 def test_launcher_reads_a_memmap_in_place(tmp_path):
