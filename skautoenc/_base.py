@@ -21,7 +21,8 @@ parameters), ``_modules`` (the built-in families, ``"mlp"`` and ``"conv"``),
 ``_validation`` (checks of the data), ``_data`` (datasets and batch iterators),
 ``_inference`` (chunked inference, the same for every row), ``_net``
 (the skorch net subclass, its callbacks and the snapshot that undoes a failed fit),
-``_progress`` (what ``verbose`` prints), ``_runtime`` (threads, subnormal numbers and
+``_progress`` (what ``verbose`` prints), ``_parallel`` (what a fit does differently on
+one process of a ``torch.distributed`` job), ``_runtime`` (threads, subnormal numbers and
 warnings around each call), ``_persistence`` (the net as plain data), ``_pretraining``,
 ``_losses`` and ``_docstrings`` (shared docstring entries). The public
 ``skautoenc.onnx`` (the ONNX converters) exports a fitted network with ``torch.onnx``

@@ -443,7 +443,7 @@ def _dask_shares(X, client, workers):
 
 
 def _dask_array_shares(X, client, workers):
-    from distributed.client import futures_of
+    from distributed import futures_of
 
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-d dask array, got {X.ndim} dimensions.")
