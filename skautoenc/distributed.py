@@ -197,7 +197,14 @@ def _train(rank, world, init_method, timeout, payload, X, rows, local_rank, part
     ``(status, pickled estimator or None, message)``; the estimator comes from rank 0."""
     import torch.distributed as dist
 
-    init_group(timeout, init_method=init_method, rank=rank, world_size=world)
+    try:
+        init_group(timeout, init_method=init_method, rank=rank, world_size=world)
+    except RuntimeError as exc:  # torch's DistStoreError, DistNetworkError
+        raise WorkerLostError(
+            f"The {world} processes of the data-parallel fit did not all meet at "
+            f"{init_method} within timeout={timeout} s ({type(exc).__name__}: {exc}). "
+            "The estimator is unchanged."
+        ) from exc
     try:
         estimator = pickle.loads(payload)
         status, message = "fitted", None
@@ -403,17 +410,25 @@ def _run_on_dask(estimator, X, client, n_workers, timeout, partial):
     try:
         pending, failed = set(futures), False
         while pending and not failed:
-            done, pending = wait(pending, return_when="FIRST_COMPLETED")
+            try:
+                done, pending = wait(pending, return_when="FIRST_COMPLETED")
+            except Exception:  # a task cancelled: its worker died, the scheduler forgot it
+                break
             failed = any(f.status == "error" for f in done)
-        if failed:
+        if any(f.status != "finished" for f in futures):
             try:
                 wait(pending, timeout=timeout + 10)  # the others see the loss and stop
-            except TimeoutError:
+            except Exception:  # timed out, or more tasks cancelled
                 pass
             errors = {}
             for rank, future in enumerate(futures):
                 if future.status == "error":
                     errors[rank] = ("error", _picklable(future.exception()))
+                elif future.status == "cancelled":
+                    errors[rank] = ("error", WorkerLostError(
+                        f"Process {rank} of the data-parallel fit (Dask worker "
+                        f"{workers[rank]}) was lost with its worker; the estimator is "
+                        "unchanged."))
                 elif future.status != "finished":
                     errors[rank] = ("error", WorkerLostError(
                         f"Process {rank} of the data-parallel fit (Dask worker "

@@ -317,3 +317,27 @@ def test_dask_cluster_trains_on_the_workers_chunks():
     for model in (from_numpy, from_dask):
         assert model.n_iter_ == 8
         assert abs(model.score(X) / single.score(X) - 1) < 0.05
+
+
+def test_dask_worker_killed_mid_fit_ends_the_fit():
+    dask_distributed = pytest.importorskip("distributed")
+    X = _data()
+    model = _long_fit()
+    with (
+        dask_distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster,
+        dask_distributed.Client(cluster) as client,
+    ):
+        pids = client.run(os.getpid)
+        killed = {}
+
+        def kill_one():
+            time.sleep(7.0)  # the job has started and trains
+            killed["at"] = time.monotonic()
+            os.kill(pids[sorted(pids)[-1]], signal.SIGKILL)
+
+        threading.Thread(target=kill_one, daemon=True).start()
+        with pytest.raises(WorkerLostError):
+            distributed.fit(model, X, client=client, timeout=5)
+        assert time.monotonic() - killed["at"] < 5 + 10 + 10
+    assert not hasattr(model, "net_")
