@@ -185,6 +185,22 @@ def test_launcher_reads_a_memmap_in_place(tmp_path):
     assert model.n_iter_ == 2
 
 
+def test_launcher_keeps_a_dataframes_feature_names():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(_data()[:, :10], columns=[f"pixel{i}" for i in range(10)])
+    model = distributed.fit(AutoEncoder(2, max_iter=2, random_state=0), X, n_workers=2)
+    assert list(model.feature_names_in_) == list(X.columns)
+    assert list(model.get_feature_names_out()) == ["autoencoder0", "autoencoder1"]
+
+
+def test_launcher_shares_a_sparse_matrix():
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(_data())
+    model = distributed.fit(AutoEncoder(2, max_iter=2, random_state=0), X, n_workers=2)
+    assert model.n_iter_ == 2 and model.transform(X[:3]).shape == (3, 2)
+
+
 def test_launcher_raises_the_failing_process_error():
     X = _data()
     X[5, 3] = np.inf
