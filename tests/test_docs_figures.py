@@ -21,7 +21,8 @@ PAGES = [
     "docs/index.rst",
     *(f"docs/user_guide/{name}.rst" for name in (
         "index", "autoencoder", "sparse", "variational", "networks", "outliers",
-        "persistence", "deployment", "noise_levels_results",
+        "persistence", "deployment", "noise_levels_results", "denoising", "features",
+        "imputation", "missing",
     )),
 ]
 
