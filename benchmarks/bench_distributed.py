@@ -102,12 +102,17 @@ def agreement(args):
     X_train = X_train.astype(np.float32)
     rows = []
 
-    def single():
-        torch.set_num_threads(2)
+    def measured(fit):
+        """The held-out error of the model ``fit()`` returns, and the seconds from the
+        call to the error (as the torchrun workers time it)."""
         start = time.perf_counter()
-        model = _model(args.n_components, args.epochs, args.batch_size).fit(X_train)
+        model = fit(_model(args.n_components, args.epochs, args.batch_size))
         return {"error": _held_out_error(model, X_test),
                 "wall_seconds": time.perf_counter() - start}
+
+    def single():
+        torch.set_num_threads(2)
+        return measured(lambda model: model.fit(X_train))
 
     def torchrun():
         with tempfile.TemporaryDirectory() as tmp:
@@ -125,21 +130,12 @@ def agreement(args):
 
     def launcher():
         torch.set_num_threads(2)  # one thread for each of the 2 processes
-        start = time.perf_counter()
-        model = distributed.fit(_model(args.n_components, args.epochs, args.batch_size),
-                                X_train, n_workers=2)
-        return {"error": _held_out_error(model, X_test),
-                "wall_seconds": time.perf_counter() - start}
+        return measured(lambda model: distributed.fit(model, X_train, n_workers=2))
 
     def dask():
         with (LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
               as cluster, Client(cluster) as client):
-            start = time.perf_counter()
-            model = distributed.fit(
-                _model(args.n_components, args.epochs, args.batch_size), X_train,
-                client=client)
-            return {"error": _held_out_error(model, X_test),
-                    "wall_seconds": time.perf_counter() - start}
+            return measured(lambda model: distributed.fit(model, X_train, client=client))
 
     for name, run in [("1 process, 2 threads", single), ("torchrun, 2 processes", torchrun),
                       ("distributed.fit, 2 processes", launcher),

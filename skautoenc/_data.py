@@ -47,6 +47,14 @@ class RowDataset(torch.utils.data.Dataset):
         return torch.from_numpy(np.array(batch, dtype=np.float32, order="C"))
 
 
+def rows_source(dataset):
+    """The :class:`RowDataset` behind ``dataset`` and the indices of its rows that
+    ``dataset`` holds: a ``Subset``'s (a validation split), or None for all of them."""
+    if isinstance(dataset, torch.utils.data.Subset):
+        return dataset.dataset, torch.as_tensor(dataset.indices)
+    return dataset, None
+
+
 class TensorBatchIterator:
     """Minibatches of a :class:`RowDataset` (or a ``Subset`` of one), sliced per batch.
 
@@ -66,9 +74,7 @@ class TensorBatchIterator:
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
-        dataset, subset = self.dataset, None
-        if isinstance(dataset, torch.utils.data.Subset):
-            dataset, subset = dataset.dataset, torch.as_tensor(dataset.indices)
+        dataset, subset = rows_source(self.dataset)
         n_samples = len(self.dataset)
         order = torch.randperm(n_samples) if self.shuffle else torch.arange(n_samples)
         for start in range(0, n_samples, self.batch_size):

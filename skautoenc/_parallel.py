@@ -38,6 +38,7 @@ import torch
 import torch.distributed as dist
 from skorch.callbacks import Callback
 
+from ._data import rows_source
 from ._runtime import adapt_threads
 from ._validation import DataFacts
 
@@ -128,13 +129,19 @@ def current_job():
     return Job(dist.get_rank(), world, local_rank, config.rows == "own")
 
 
-def _lost(exc):
-    return WorkerLostError(
-        "The data-parallel fit stopped: another process of the job failed, died or did "
-        f"not answer in time ({type(exc).__name__}: {str(exc).strip()[:300]}). This "
-        "estimator is unchanged. The job's other processes report the same; the one "
-        "that failed first says why."
-    )
+@contextlib.contextmanager
+def _collective():
+    """torch.distributed's error in an exchange (a peer closed the connection, or did not
+    answer in time) as a :class:`WorkerLostError` that says what it means for the fit."""
+    try:
+        yield
+    except RuntimeError as exc:
+        raise WorkerLostError(
+            "The data-parallel fit stopped: another process of the job failed, died or "
+            f"did not answer in time ({type(exc).__name__}: {str(exc).strip()[:300]}). "
+            "This estimator is unchanged. The job's other processes report the same; the "
+            "one that failed first says why."
+        ) from exc
 
 
 @dataclass
@@ -148,29 +155,22 @@ class Job:
     own: bool
 
     def all_reduce(self, tensor, op=dist.ReduceOp.SUM):
-        try:
+        with _collective():
             dist.all_reduce(tensor, op=op)
-        except RuntimeError as exc:
-            raise _lost(exc) from exc
         return tensor
 
     def gather(self, obj):
         objects = [None] * self.world
-        try:
+        with _collective():
             dist.all_gather_object(objects, obj)
-        except RuntimeError as exc:
-            raise _lost(exc) from exc
         return objects
 
     def broadcast_module(self, module):
         """Give every rank rank 0's parameters and buffers (pretraining, and the fill
         values of missing data, may differ between ranks that hold different rows)."""
-        try:
-            with torch.no_grad():
-                for tensor in module.state_dict().values():
-                    dist.broadcast(tensor, src=0)
-        except RuntimeError as exc:
-            raise _lost(exc) from exc
+        with _collective(), torch.no_grad():
+            for tensor in module.state_dict().values():
+                dist.broadcast(tensor, src=0)
 
     def agree_on_data(self, X, facts, error, batch_size, holdout):
         """Every rank's :class:`DataFacts` (or its validation ``error``), gathered: raise
@@ -336,11 +336,6 @@ class DistributedBatches:
         self.shuffle = shuffle
         self.plan = plan
 
-    def _source(self):
-        if isinstance(self.dataset, torch.utils.data.Subset):
-            return self.dataset.dataset, torch.as_tensor(self.dataset.indices)
-        return self.dataset, torch.arange(len(self.dataset))
-
     def _parts(self, n):
         job, plan = self.plan.job, self.plan
         if self.shuffle:
@@ -367,7 +362,9 @@ class DistributedBatches:
         return parts
 
     def __iter__(self):
-        source, indices = self._source()
+        source, indices = rows_source(self.dataset)
+        if indices is None:
+            indices = torch.arange(len(source))
         for part in self._parts(len(indices)):
             batch = source.rows(indices[part])
             adapt_threads()

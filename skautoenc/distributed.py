@@ -228,13 +228,18 @@ def _share(X):
         order = "F" if X.flags.f_contiguous and not X.flags.c_contiguous else "C"
         return ("memmap", X.filename, X.dtype.str, X.shape, X.offset, order), "same"
     columns = list(X.columns) if hasattr(X, "columns") else None  # feature names
-    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                    ensure_all_finite=False, ensure_min_samples=2)
+    X = _checked(X)
     if sp.issparse(X):
         parts = [torch.from_numpy(np.ascontiguousarray(a)).share_memory_()
                  for a in (X.data, X.indices, X.indptr)]
         return ("csr", parts, X.shape), "same"
     return ("dense", torch.from_numpy(np.ascontiguousarray(X)).share_memory_(), columns), "same"
+
+
+def _checked(X):
+    """``X`` as a float array or CSR matrix to share out; the fit checks its values."""
+    return check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                       ensure_all_finite=False, ensure_min_samples=2)
 
 
 def _open(descriptor):
@@ -447,8 +452,7 @@ def _dask_shares(X, client, workers):
         return [(descriptor, rows, ())] * world
     if hasattr(X, "dask") and hasattr(X, "chunks"):  # a dask array
         return _dask_array_shares(X, client, workers)
-    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                    ensure_all_finite=False, ensure_min_samples=2)
+    X = _checked(X)
     bounds = np.linspace(0, X.shape[0], world + 1).astype(int)
     shares = []
     for worker, start, stop in zip(workers, bounds[:-1], bounds[1:], strict=True):
