@@ -190,7 +190,7 @@ class BaseAutoEncoder(
         self : object
             The fitted estimator.
         """
-        return self._guarded_fit(X, partial=False)
+        return self._guarded_fit(X, partial=False, y=y)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -216,9 +216,9 @@ class BaseAutoEncoder(
         self : object
             The estimator, trained on one more chunk.
         """
-        return self._guarded_fit(X, partial=True)
+        return self._guarded_fit(X, partial=True, y=y)
 
-    def _guarded_fit(self, X, partial):
+    def _guarded_fit(self, X, partial, y=None, **condition_params):
         # A failed fit must leave a previously fitted estimator as it was: the
         # attributes are put back on failure, and so is the state of a net that was
         # being trained further (warm start, partial_fit). A new fit builds a new net.
@@ -229,10 +229,13 @@ class BaseAutoEncoder(
         try:
             X, facts = self._validate_training_data(X, reset=not reuse, partial=partial,
                                                     job=job)
+            conditions = self._fit_conditions(y, X.shape[0], reuse, partial,
+                                              **condition_params)
             if reuse:
                 snapshot = TrainingSnapshot(self.net_)
             with compute_settings(self.n_jobs):
-                interrupted = self._fit(X, facts, reuse=reuse, partial=partial, job=job)
+                interrupted = self._fit(X, facts, reuse=reuse, partial=partial, job=job,
+                                        conditions=conditions)
         except BaseException:
             if snapshot is not None:
                 snapshot.restore()
@@ -245,6 +248,14 @@ class BaseAutoEncoder(
             # stops as it would with scikit-learn's own estimators
             raise KeyboardInterrupt(interrupted)
         return self
+
+    def _fit_conditions(self, y, n_samples, reuse, partial, **params):
+        """Hook: the conditions of the training rows, from ``y``, as a float32 array of
+        ``(n_samples, n_conditions)`` that the network gets appended to each row; None
+        (the default: ``y`` is ignored) for a model of ``X`` alone. ``reuse`` as in
+        :meth:`_check_training_data`; ``params`` are those of a ``partial_fit`` that
+        takes more (``classes``)."""
+        return None
 
     def _resolve_early_stopping(self, n_samples):
         """Whether a fit on ``n_samples`` samples holds out a validation split.
@@ -288,7 +299,7 @@ class BaseAutoEncoder(
         # in a data-parallel job, "auto" and "cuda" are each rank's own GPU
         return resolve_device(self.device, None if job is None else job.local_rank)
 
-    def _fit(self, X, facts, reuse, partial=False, job=None):
+    def _fit(self, X, facts, reuse, partial=False, job=None, conditions=None):
         """Train on validated ``X`` (whose :class:`DataFacts` are ``facts``); return a
         message if training was interrupted.
 
@@ -310,7 +321,7 @@ class BaseAutoEncoder(
             # seed by the number of epochs already run
             seed = (seed + len(self.net_.history)) % np.iinfo(np.int32).max
         device = self.device_ if reuse else self._resolve_device(job)
-        data = _training_dataset(X, device)
+        data = _training_dataset(X, device, conditions)
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         epochs = self._epochs(facts.n_samples, early_stopping)
         with _TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
@@ -561,10 +572,11 @@ class BaseAutoEncoder(
             UserWarning,
         )
 
-    def _batched(self, fn, X, dtype, draws=1, samples=True):
+    def _batched(self, fn, X, dtype, draws=1, samples=True, conditions=None):
         """Apply ``fn`` (tensor -> tensor) to ``X`` in batches of a fixed number of rows,
         without autograd, checking each chunk (:func:`~skautoenc._inference.batched`)."""
-        return batched(self, fn, X, dtype, draws=draws, samples=samples)
+        return batched(self, fn, X, dtype, draws=draws, samples=samples,
+                       conditions=conditions)
 
     def _encode(self, batch):
         """Hook: the codes of a float32 ``batch`` (a tensor on the device), no autograd."""
@@ -604,6 +616,11 @@ class BaseAutoEncoder(
         X_original : ndarray of shape (n_samples, n_features)
             The decoder's output (its mean, for a Bernoulli output).
         """
+        X = self._validate_codes(X)
+        return self._batched(lambda z: self._module().decode(z), X, X.dtype, samples=False)
+
+    def _validate_codes(self, X):
+        """Codes to decode, checked: finite, float, of width ``n_components``."""
         check_is_fitted(self)
         X = check_float32_range(check_array(X, dtype=_FLOAT_DTYPES), "X")
         if X.shape[1] != self.n_components:
@@ -611,7 +628,7 @@ class BaseAutoEncoder(
                 f"X has {X.shape[1]} features, but inverse_transform expects codes of "
                 f"width n_components={self.n_components}."
             )
-        return self._batched(lambda z: self._module().decode(z), X, X.dtype, samples=False)
+        return X
 
     def score_samples(self, X):
         """Negative squared reconstruction error of each sample.
@@ -699,15 +716,23 @@ class BaseAutoEncoder(
         return tags
 
 
-def _training_dataset(X, device):
-    """The training rows of validated ``X`` as a :class:`~skautoenc._data.RowDataset`."""
+def _training_dataset(X, device, conditions=None):
+    """The training rows of validated ``X`` as a :class:`~skautoenc._data.RowDataset`,
+    with ``conditions`` (float32, a row per row of ``X``, or None) appended to them."""
     if sp.issparse(X) or is_memory_mapped(X):
-        return RowDataset(X)  # converted to float32 one batch at a time
+        # converted to float32 one batch at a time
+        conditions = None if conditions is None else torch.as_tensor(conditions)
+        return RowDataset(X, conditions)
     # one float32 copy (half the size of float64 X), moved to the device once: slicing it
     # per batch is the fastest way to feed the network. Row-major: a minibatch of a
     # column-major copy (a DataFrame's values, a column selection) gathers its rows entry
-    # by entry, several times slower
-    X_float = np.ascontiguousarray(X, dtype=np.float32)
+    # by entry, several times slower. Conditions go in the same copy, as its last columns
+    if conditions is None:
+        X_float = np.ascontiguousarray(X, dtype=np.float32)
+    else:
+        X_float = np.empty((X.shape[0], X.shape[1] + conditions.shape[1]), np.float32)
+        X_float[:, : X.shape[1]] = X
+        X_float[:, X.shape[1] :] = conditions
     return RowDataset(torch.as_tensor(X_float, device=device))
 
 

@@ -15,10 +15,15 @@ class RowDataset(torch.utils.data.Dataset):
     (:meth:`rows`): a ``numpy.memmap`` is read batch by batch and a scipy sparse matrix
     is densified batch by batch, so a fit never holds a converted copy of the whole.
     In-memory dense data is converted once into a float32 tensor instead (faster).
+
+    ``conditions`` (a float32 tensor with a row per row of ``X``: the encoded ``y`` of a
+    conditional model) are appended to each row that :meth:`rows` returns: the network
+    then gets them with their rows from every batch iterator, as the trailing columns.
     """
 
-    def __init__(self, X):
+    def __init__(self, X, conditions=None):
         self.X = X
+        self.conditions = conditions
 
     def __len__(self):
         return self.X.shape[0]
@@ -27,12 +32,24 @@ class RowDataset(torch.utils.data.Dataset):
         return self.rows(slice(i, i + 1))[0]
 
     def rows(self, index):
-        """Rows ``index`` (a slice or an integer tensor) as a float32 tensor."""
+        """Rows ``index`` (a slice or an integer tensor) as a float32 tensor, with their
+        conditions appended where the dataset has them."""
         if torch.is_tensor(index):
             # Rows in increasing order: much faster to read from a memory map, and the
             # same order (so the same float sums) whatever holds the data. The order of
             # the samples inside a minibatch does not change its gradient.
             index = torch.sort(index).values
+        batch = self._rows(index)
+        if self.conditions is None:
+            return batch
+        conditions = self.conditions
+        if torch.is_tensor(index):
+            conditions = conditions.index_select(0, index.to(conditions.device))
+        else:
+            conditions = conditions[index]
+        return torch.cat([batch, conditions.to(batch.device)], dim=1)
+
+    def _rows(self, index):
         if torch.is_tensor(self.X):
             if torch.is_tensor(index):
                 # a gather of whole rows: index_select takes about half the time of

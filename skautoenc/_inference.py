@@ -24,7 +24,7 @@ INFERENCE_BATCH_SIZE = 512
 CUDA_INFERENCE_BATCH_SIZE = 2048
 
 
-def batched(estimator, fn, X, dtype, draws=1, samples=True):
+def batched(estimator, fn, X, dtype, draws=1, samples=True, conditions=None):
     """Apply ``fn`` (tensor -> tensor) to ``X`` in batches, without autograd.
 
     Returns a numpy array of ``dtype``. Memory beyond the output is bounded by
@@ -37,6 +37,9 @@ def batched(estimator, fn, X, dtype, draws=1, samples=True):
     :func:`check_float32_range` then says which, for all of ``X``. When ``X`` holds
     ``samples`` (not codes) and the model's objective needs data in [0, 1]
     (:meth:`_bernoulli_input`), values outside it give one warning per call.
+    ``conditions`` (a float32 array with a row per row of ``X``) are appended to each
+    chunk's rows after its checks: ``fn`` then gets rows as a conditional model's
+    network takes them.
     """
     n_samples = X.shape[0]
     cuda = estimator.device_.startswith("cuda")
@@ -76,7 +79,12 @@ def batched(estimator, fn, X, dtype, draws=1, samples=True):
                 # raises, naming the problem (a sum can overflow on finite values)
                 check_float32_range(X, "X", estimator, allow_nan=allow_nan)
             batch[n_rows:] = 0
-            result = fn(batch.to(estimator.device_))[:n_rows].cpu().numpy()
+            inputs = batch
+            if conditions is not None:
+                inputs = torch.zeros((size, conditions.shape[1]), dtype=torch.float32)
+                inputs[:n_rows] = torch.from_numpy(conditions[start : start + size])
+                inputs = torch.cat([batch, inputs], dim=1)
+            result = fn(inputs.to(estimator.device_))[:n_rows].cpu().numpy()
             if not np.isfinite(result).all():
                 raise ValueError(
                     f"{type(estimator).__name__} produced non-finite values for rows "

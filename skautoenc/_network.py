@@ -8,7 +8,9 @@ Every estimator's network is two torch modules, chosen by its ``encoder`` and
   pair ``(mean, log_var)`` of its Gaussian posterior instead, each of that shape;
 - the **decoder** maps codes ``(batch, n_components)`` back to the output layer's
   pre-activations ``(batch, n_features)``: logits for a Bernoulli loss or likelihood,
-  the values themselves for the squared loss or a Gaussian likelihood.
+  the values themselves for the squared loss or a Gaussian likelihood. A conditional
+  VAE's decoder ``p(x | z, y)`` gets the encoded conditions after the code: it is built
+  with ``n_components = n_components + n_conditions`` and sees codes of that width.
 
 A string names a built-in family (:data:`~skautoenc._modules.FAMILIES`); a
 ``torch.nn.Module`` subclass is built as ``encoder(n_features=..., n_components=...,
@@ -190,12 +192,14 @@ def _construct(cls, part, args, kwargs):
         ) from None
 
 
-def build_parts(estimator, n_features, variational=False):
+def build_parts(estimator, n_features, variational=False, n_conditions=0):
     """The encoder and decoder modules of ``estimator`` for rows of ``n_features``.
 
     Reads the estimator's ``encoder``, ``decoder``, ``image_shape``, its built-in
     families' flat parameters and its ``encoder__``/``decoder__`` parameters; raises a
-    ``TypeError`` or ``ValueError`` that names what was expected and what came.
+    ``TypeError`` or ``ValueError`` that names what was expected and what came. A
+    conditional model's decoder gets its ``n_conditions`` conditions after the code: it is
+    built for codes of ``n_components + n_conditions``.
     """
     estimator._check_routed()
     n_components = estimator.n_components
@@ -239,7 +243,7 @@ def build_parts(estimator, n_features, variational=False):
                 f"or a torch.nn.Module subclass (the class, not an instance); got {spec!r}."
             )
         args = ({"n_features": n_features, "n_components": n_components} if part == "encoder"
-                else {"n_components": n_components, "n_features": n_features})
+                else {"n_components": n_components + n_conditions, "n_features": n_features})
         parts[part] = _construct(cls, part, args, kwargs)
         if not isinstance(parts[part], nn.Module):
             raise TypeError(f"{part} {cls.__name__} built {type(parts[part]).__name__}, "
@@ -255,18 +259,20 @@ def _describe(out):
     return repr(type(out).__name__)
 
 
-def check_parts(encoder, decoder, n_features, n_components, variational=False):
+def check_parts(encoder, decoder, n_features, n_components, variational=False,
+                n_conditions=0):
     """Run each module once on a batch of two rows of zeros and check what it returns.
 
     In evaluation mode and without autograd: nothing is learnt and no random number is
     drawn. Raises a ``ValueError`` naming the module, what was expected and what came.
+    A conditional decoder takes codes with ``n_conditions`` conditions appended.
     """
     expected_codes = f"a float32 tensor of shape (2, {n_components})"
     if variational:
         expected_codes = f"a pair (mean, log_var) of {expected_codes[2:]}s"
     cases = (
         ("encoder", encoder, (2, n_features), expected_codes),
-        ("decoder", decoder, (2, n_components),
+        ("decoder", decoder, (2, n_components + n_conditions),
          f"a float32 tensor of shape (2, {n_features})"),
     )
     for part, module, shape, expected in cases:
@@ -405,25 +411,42 @@ class VariationalModule(_Wrapper):
         mean, log_var = self.encoder(self._filled(X))
         return mean, log_var
 
-    def forward(self, X, eps=None):
+    def split(self, rows):
+        """The data and the conditions of training ``rows``: a model of ``x`` alone has
+        no conditions (None)."""
+        return rows, None
+
+    def decoder_input(self, z, conditions):
+        """What the decoder gets for codes ``z``: the codes themselves (a conditional
+        model appends its conditions)."""
+        return z
+
+    def forward(self, rows, eps=None):
+        X, conditions = self.split(rows)
         mu, log_var = self.encode(X)
         if eps is None:
             if self.training:
                 eps = torch.randn((self.n_mc_samples, *mu.shape), device=mu.device)
             else:
                 eps = self.score_eps[:, None, :]
-        return mu, log_var, self.decoder_output(reparameterise(mu, log_var, eps))
+        z = reparameterise(mu, log_var, eps)
+        return mu, log_var, self.decoder_output(z, conditions)
 
-    def decoder_output(self, z):
-        """The decoder's output for codes ``z`` with leading axes (draws, rows): the
-        contract gives a decoder a batch of rows, so they are flattened into one and
-        back."""
+    def decoder_output(self, z, conditions=None):
+        """The decoder's output for codes ``z`` with leading axes (draws, rows), given the
+        rows' ``conditions`` (a conditional model's): the contract gives a decoder a batch
+        of rows, so they are flattened into one and back."""
+        z = self.decoder_input(z, conditions)
         output = self.decoder(z.reshape(-1, z.shape[-1]))
         return output.reshape(*z.shape[:-1], output.shape[-1])
 
     def decode(self, codes):
-        """The mean of ``p(x | z)`` at ``z = codes``."""
-        output = self.decoder(codes)
+        """The mean of ``p(x | z)`` at ``z = codes`` (for a conditional model, codes with
+        the conditions appended: see :class:`ConditionalVariationalModule`)."""
+        return self.mean_of(self.decoder_output(codes))
+
+    def mean_of(self, output):
+        """The mean of ``p(x | z)`` from the decoder's ``output``."""
         return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
 
     def decoder_log_var(self):
@@ -440,9 +463,48 @@ class VariationalModule(_Wrapper):
             return bernoulli_log_likelihood(output, X, observed)
         return gaussian_log_density(X, output, self.decoder_log_var(), observed)
 
-    def elbo_terms(self, X, mu, log_var, output):
-        """The two terms of the negative ELBO of each row of ``X``, from the outputs of
+    def elbo_terms(self, rows, mu, log_var, output):
+        """The two terms of the negative ELBO of each row of ``rows``, from the outputs of
         :meth:`forward`: the Monte Carlo estimate of ``E_q[-log p(x | z)]`` (the mean over
         the draws of ``eps``) and ``KL(q(z | x) || p(z))``. Training, validation and
         ``score_samples`` all use these."""
+        X, _ = self.split(rows)
         return -self.log_likelihood(output, X).mean(dim=0), gaussian_kl(mu, log_var)
+
+
+class ConditionalVariationalModule(VariationalModule):
+    """The network of a conditional VAE: ``q(z | x)`` as in :class:`VariationalModule`,
+    and a decoder ``p(x | z, c)`` that gets the ``n_conditions`` conditions ``c`` of a
+    row appended to its code.
+
+    Training rows hold the conditions after the data: ``(batch, n_features +
+    n_conditions)``; :meth:`encode` takes the data alone (the posterior does not depend
+    on the conditions), and :meth:`decode` codes with the conditions appended, ``(batch,
+    n_components + n_conditions)``. The conditions are one-hot class indicators, or
+    numeric values, which the module standardises with its buffers ``condition_shift``
+    and ``condition_scale`` (set from the training data) before the decoder sees them.
+    """
+
+    def __init__(self, encoder, decoder, n_features, n_components, n_conditions, **kwargs):
+        super().__init__(encoder, decoder, n_features, n_components, **kwargs)
+        self.n_features = n_features
+        self.n_components = n_components
+        self.n_conditions = n_conditions
+        self.register_buffer("condition_shift", torch.zeros(n_conditions))
+        self.register_buffer("condition_scale", torch.ones(n_conditions))
+
+    def set_condition_scaling(self, shift, scale):
+        """Standardise numeric conditions as ``(c - shift) / scale``."""
+        self.condition_shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
+        self.condition_scale.copy_(torch.as_tensor(scale, dtype=torch.float32))
+
+    def split(self, rows):
+        return rows[..., : self.n_features], rows[..., self.n_features :]
+
+    def decoder_input(self, z, conditions):
+        if conditions is None:  # codes that carry their conditions (decode)
+            z, conditions = z[..., : self.n_components], z[..., self.n_components :]
+        conditions = (conditions - self.condition_shift) / self.condition_scale
+        # the same conditions for every draw of a row's code
+        conditions = conditions.expand(*z.shape[:-1], self.n_conditions)
+        return torch.cat([z, conditions.to(z.dtype)], dim=-1)

@@ -7,10 +7,12 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
@@ -20,9 +22,16 @@ from ._docstrings import fill_doc
 from ._losses import NegativeELBO, gaussian_log_density
 from ._modules import reparameterise
 from ._net import AutoEncoderNet
-from ._network import MIN_OUTPUT_LOG_VAR, VariationalModule, build_parts, check_parts
+from ._network import (
+    MIN_OUTPUT_LOG_VAR,
+    ConditionalVariationalModule,
+    VariationalModule,
+    build_parts,
+    check_parts,
+)
+from ._parallel import refuse_own_rows
 from ._runtime import warn_at_caller
-from ._validation import check_unit_interval
+from ._validation import check_float32_range, check_unit_interval
 
 #: Fixed draws of eps (common random numbers, drawn at fit time) behind ``score_samples``.
 N_SCORE_SAMPLES = 32
@@ -147,6 +156,19 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         Welling; larger values give a smoother, more disentangled latent space at the
         cost of reconstruction (the beta-VAE). Scores always report the true ELBO
         (``beta = 1``).
+    conditional : bool or {{"classes", "values"}}, default=False
+        Learn ``p(x | y)``, a model of ``X`` given a condition ``y`` for each sample (a
+        conditional VAE, Sohn et al.), instead of ``p(x)``. ``fit(X, y)`` then needs
+        ``y``, the decoder ``p(x | z, y)`` gets the conditions after the code, and
+        :meth:`sample` draws data for the conditions it is given. ``"classes"``: ``y``
+        holds class labels, one-hot encoded inside (``classes_``). ``"values"``: ``y``
+        holds numeric conditions, one or several per sample, standardised inside.
+        ``True`` tells them apart as scikit-learn does
+        (:func:`~sklearn.utils.multiclass.type_of_target`): binary or multiclass labels
+        are classes, continuous values are values. The posterior ``q(z | x)`` does not
+        depend on ``y``, so :meth:`transform` needs no labels (see Notes). ``False``:
+        ``y`` is ignored, and Pipelines that pass ``y`` to every step work as with any
+        transformer.
     {activation}
     {solver}
     learning_rate_init : float, default=1e-3
@@ -198,6 +220,19 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     {best_loss_}
     {validation_scores_}
     {best_validation_score_}
+    conditions_ : {{"classes", "values"}}
+        What ``y`` holds, for a conditional model only.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted, for a model conditioned on classes only. Conditions
+        are one-hot vectors in this order (the ONNX decoder's ``conditions`` input too).
+    class_count_ : ndarray of shape (n_classes,)
+        Training samples of each class (summed over the calls of ``partial_fit``).
+    class_prior_ : ndarray of shape (n_classes,)
+        The share of each class in the training data: the ``p(y)`` with which
+        :meth:`score_samples` without ``y`` and :meth:`sample` without ``y`` marginalise.
+    n_conditions_ : int
+        The width of the encoded conditions the decoder gets: ``n_classes``, or the
+        number of numeric conditions (conditional model only).
     {device_}
     {n_features_in_}
     {feature_names_in_}
@@ -225,6 +260,17 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     least the ELBO in expectation and tends to ``log p(x)`` as ``K`` grows; use it to
     compare models.
 
+    A conditional model (``conditional``) maximises the conditional bound
+    ``log p(x | y) >= E_q[log p(x | z, y)] - KL(q(z | x) || p(z))``. Its posterior
+    ``q(z | x)`` sees ``x`` alone: any ``q`` gives a lower bound, so the bound stays
+    valid, and since the decoder gets ``y`` for free, a code that also encoded the
+    class would only pay more KL: training pushes what ``y`` says out of ``z``, which
+    then holds the rest (the style of a digit, not its class). This keeps
+    :meth:`transform` free of labels, in a Pipeline as at prediction time, where Sohn
+    et al.'s ``q(z | x, y)`` would need them. Without ``y``, :meth:`score_samples` of a
+    model conditioned on classes is the bound
+    ``log sum_k p(y_k) exp(ELBO(x | y_k)) <= log p(x)``, with ``p(y) = class_prior_``.
+
     References
     ----------
     D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
@@ -235,6 +281,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a Constrained
     Variational Framework", ICLR 2017.
+
+    K. Sohn, H. Lee and X. Yan, "Learning Structured Output Representation using Deep
+    Conditional Generative Models", NeurIPS 2015.
 
     Examples
     --------
@@ -252,6 +301,19 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     (3, 64)
     >>> bool(vae.score(X) < 0)  # mean ELBO in nats: a bound on log p(x)
     True
+
+    Conditioned on the digit's class, it draws the digits asked for:
+
+    >>> digits = load_digits()
+    >>> cvae = VariationalAutoEncoder(n_components=8, conditional=True, max_iter=5,
+    ...                               random_state=0).fit(X, digits.target)
+    >>> cvae.classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> sevens = cvae.sample(4, y=7, random_state=0)
+    >>> sevens.shape
+    (4, 64)
+    >>> cvae.score_samples(X[:2], digits.target[:2]).shape  # bounds on log p(x | y)
+    (2,)
     """
 
     _parameter_constraints: dict = {
@@ -259,6 +321,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
+        "conditional": ["boolean", StrOptions({"classes", "values"})],
     }
 
     _net_class = VariationalNet
@@ -275,6 +338,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         likelihood="auto",
         n_mc_samples=1,
         beta=1.0,
+        conditional=False,
         activation="relu",
         solver="adam",
         learning_rate_init=1e-3,
@@ -304,6 +368,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self.likelihood = likelihood
         self.n_mc_samples = n_mc_samples
         self.beta = beta
+        self.conditional = conditional
         self.activation = activation
         self.solver = solver
         self.learning_rate_init = learning_rate_init
@@ -325,6 +390,164 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         self._store_routed(kwargs)
 
     # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the VAE on ``X``: a model of ``p(x)``, or of ``p(x | y)`` if conditional.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A scipy sparse matrix or a ``numpy.memmap`` is converted to
+            float32 one minibatch at a time, never as a whole.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+            The condition of each sample, for a ``conditional`` model: class labels, or
+            numeric values. Ignored when ``conditional=False``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._guarded_fit(X, partial=False, y=y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, classes=None):
+        """Train for one pass of minibatch updates over ``X`` (and its conditions ``y``).
+
+        As :meth:`AutoEncoder.partial_fit <skautoenc.AutoEncoder.partial_fit>`: the
+        first call initialises the network, later calls continue training it, each call
+        is one epoch over all of ``X``, and ``max_iter``, ``early_stopping`` and
+        ``warm_start`` do not apply.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+            The conditions of the chunk's samples, for a ``conditional`` model.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label that ``y`` may hold, for the first call of a model
+            conditioned on classes, whose first chunk may not hold them all (as in
+            scikit-learn's incremental classifiers). By default, the labels of the
+            first chunk. Later calls may leave it out.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained on one more chunk.
+        """
+        return self._guarded_fit(X, partial=True, y=y, classes=classes)
+
+    def _fit_conditions(self, y, n_samples, reuse, partial, classes=None):
+        # a warm start or a partial_fit keeps the first fit's network, conditional or not
+        if reuse:
+            kind = getattr(self, "conditions_", None)
+            if kind is None:
+                return None
+        else:
+            for name in _CONDITION_ATTRIBUTES:  # a new fit forgets a previous one's
+                self.__dict__.pop(name, None)
+            if not self.conditional:
+                return None
+            kind = None
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                f"with conditional={self.conditional!r} it learns p(x | y), and y holds the "
+                "condition of each row of X (class labels, or numeric values). Pass "
+                "fit(X, y), or set conditional=False for a model of X alone."
+            )
+        refuse_own_rows(self)
+        if kind is None:
+            kind = self._condition_kind(y)
+        if kind == "classes":
+            return self._fit_classes(y, n_samples, reuse, partial, classes)
+        if classes is not None:
+            raise ValueError("classes is for a model conditioned on classes; this one is "
+                             "conditioned on numeric values (conditions_='values').")
+        return self._fit_values(y, n_samples, reuse)
+
+    def _condition_kind(self, y):
+        """What ``y`` holds: ``"classes"`` or ``"values"``."""
+        if self.conditional in ("classes", "values"):
+            return self.conditional
+        target = type_of_target(y, input_name="y")
+        if target in ("binary", "multiclass"):
+            return "classes"
+        if target in ("continuous", "continuous-multioutput", "multilabel-indicator"):
+            return "values"
+        if target == "unknown":
+            raise ValueError(
+                f"Unknown label type: y holds {np.asarray(y).dtype} values that are "
+                "neither class labels nor numbers. Pass labels as ints or strings, or "
+                "numeric conditions as floats."
+            )
+        raise ValueError(
+            f"y is of type {target!r}: conditional=True takes class labels (one column) "
+            "or numeric values (one or several columns). Set conditional='values' for "
+            "numeric conditions, or conditional='classes' for labels."
+        )
+
+    def _fit_classes(self, y, n_samples, reuse, partial, classes):
+        y = _labels(y, n_samples, "y")
+        self.conditions_ = "classes"
+        if reuse and classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(f"classes={classes!r} is not the classes_ of the first fit, "
+                             f"{self.classes_!r}.")
+        if not reuse:
+            found = np.unique(y)
+            known = found if classes is None else np.unique(classes)
+            unknown = np.setdiff1d(found, known)
+            if unknown.size:
+                raise ValueError(f"y holds labels {unknown.tolist()} that are not in "
+                                 f"classes={known.tolist()}.")
+            self.classes_ = known
+            self.n_conditions_ = len(known)
+            self._condition_shift = np.zeros(len(known))
+            self._condition_scale = np.ones(len(known))
+        index = self._class_index(y, "y")
+        counts = np.bincount(index, minlength=len(self.classes_)).astype(np.float64)
+        if reuse and partial:  # a stream: the prior of all the chunks so far
+            counts = self.class_count_ + counts
+        self.class_count_ = counts
+        self.class_prior_ = counts / counts.sum()
+        return _one_hot(index, len(self.classes_))
+
+    def _class_index(self, labels, name):
+        """The index in ``classes_`` of each of ``labels``; an unknown label is refused."""
+        # a dict, not searchsorted: labels of another type (str for int classes) are
+        # unknown labels, not a TypeError from numpy's comparison
+        lookup = {label: i for i, label in enumerate(self.classes_.tolist())}
+        index = [lookup.get(label, -1) for label in labels.tolist()]
+        index = np.asarray(index, dtype=np.intp)
+        if index.size and index.min() < 0:
+            unknown = sorted({str(v) for v, i in zip(labels.tolist(), index) if i < 0})
+            raise ValueError(
+                f"{name} holds labels {unknown} that this model "
+                f"was not fitted on; its classes_ are {self.classes_.tolist()}. To train on "
+                "labels that come later in a stream, pass them all to the first "
+                "partial_fit (classes=...)."
+            )
+        return index
+
+    def _fit_values(self, y, n_samples, reuse):
+        values = _values(y, n_samples, "y")
+        self.conditions_ = "values"
+        if reuse and values.shape[1] != self.n_conditions_:
+            raise ValueError(
+                f"y has {values.shape[1]} conditions per sample, but this model was "
+                f"fitted on {self.n_conditions_}."
+            )
+        if not reuse:
+            self.n_conditions_ = values.shape[1]
+            # the decoder sees standardised conditions, whatever their units
+            scale = values.std(axis=0)
+            self._condition_shift = values.mean(axis=0)
+            self._condition_scale = np.where(scale > 0, scale, 1.0)
+        return values.astype(np.float32)
+
     def _check_training_data(self, X, facts, reuse):
         if reuse:
             likelihood = self.likelihood_
@@ -366,19 +589,29 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         return self.likelihood_ == "bernoulli"
 
     def _build_module(self, n_features):
-        encoder, decoder = build_parts(self, n_features, variational=True)
-        check_parts(encoder, decoder, n_features, self.n_components, variational=True)
-        return VariationalModule(
-            encoder,
-            decoder,
-            n_features,
-            self.n_components,
+        n_conditions = getattr(self, "n_conditions_", 0) if self._is_conditional() else 0
+        encoder, decoder = build_parts(self, n_features, variational=True,
+                                       n_conditions=n_conditions)
+        check_parts(encoder, decoder, n_features, self.n_components, variational=True,
+                    n_conditions=n_conditions)
+        settings = dict(
             likelihood=self.likelihood_,
             n_mc_samples=self.n_mc_samples,
             n_score_samples=N_SCORE_SAMPLES,
             output_log_var_init=self._output_log_var_init,
             fill_missing=self._allows_nan(),
         )
+        if not n_conditions:
+            return VariationalModule(encoder, decoder, n_features, self.n_components,
+                                     **settings)
+        module = ConditionalVariationalModule(encoder, decoder, n_features,
+                                              self.n_components, n_conditions, **settings)
+        module.set_condition_scaling(self._condition_shift, self._condition_scale)
+        return module
+
+    def _is_conditional(self):
+        """Whether the fitted model (or the one being fitted) has conditions."""
+        return getattr(self, "conditions_", None) is not None
 
     def _net_params(self):
         return {
@@ -425,25 +658,95 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         # _batched checks the range, and warns about data outside [0, 1] (Bernoulli)
         return self._validate_input(X)
 
+    def _conditions(self, y, n_rows, what, one_for_all=False):
+        """The encoded conditions ``y`` of ``n_rows`` rows (float32), or None where ``y``
+        is None. ``one_for_all``: one condition (a label, or one row of values) stands
+        for all the rows. ``what`` the method does, for the messages."""
+        if not self._is_conditional():
+            if y is not None:
+                raise ValueError(
+                    f"y was given, but this {type(self).__name__} was fitted without "
+                    "conditions (conditional=False): it models X alone. To "
+                    f"{what} given y, fit it with conditional=True and y."
+                )
+            return None
+        if y is None:
+            return None
+        if self.conditions_ == "classes":
+            labels = np.asarray(y)
+            if one_for_all and labels.ndim == 0:
+                labels = np.repeat(labels, n_rows)
+            index = self._class_index(_labels(labels, n_rows, "y"), "y")
+            return _one_hot(index, self.n_conditions_)
+        values = np.asarray(y)
+        width = self.n_conditions_
+        if one_for_all and (values.ndim == 0 or values.shape in ((width,), (1, width))):
+            values = np.broadcast_to(values.reshape(1, -1), (n_rows, width))
+        values = _values(values, n_rows, "y")
+        if values.shape[1] != width:
+            raise ValueError(f"y has {values.shape[1]} conditions per sample, but this "
+                             f"model was fitted on {width}.")
+        return values.astype(np.float32)
+
+    def _missing_conditions(self, what):
+        return ValueError(
+            f"This {type(self).__name__} is conditioned on numeric values "
+            f"(conditions_='values'): to {what}, pass y, the conditions of the rows."
+        )
+
+    def _given_conditions(self, fn, X, y, what, draws):
+        """``fn`` (rows -> per-row values in nats) over ``X`` given the conditions ``y``;
+        without ``y``, for a model conditioned on classes, marginalised over the classes
+        with the prior ``class_prior_``: ``log sum_k p(y_k) exp(fn(x, y_k))``."""
+        conditions = self._conditions(y, X.shape[0], what)
+        if self._is_conditional() and conditions is None:
+            if self.conditions_ == "values":
+                raise self._missing_conditions(what)
+            # the classes one after the other, each on the whole chunk: the same
+            # memory per call as one class
+            fn = self._over_classes(fn)
+        return self._batched(fn, X, X.dtype, draws=draws, conditions=conditions)
+
+    def _over_classes(self, fn):
+        seen = np.flatnonzero(self.class_prior_ > 0)  # a class of prior 0 adds nothing
+        n_classes = self.n_conditions_
+
+        def marginal(batch):
+            one_hot = torch.eye(n_classes, device=batch.device)
+            log_prior = torch.as_tensor(np.log(self.class_prior_[seen]),
+                                        dtype=batch.dtype, device=batch.device)
+            per_class = torch.stack([
+                fn(torch.cat([batch, one_hot[k].expand(len(batch), n_classes)], dim=1))
+                for k in seen
+            ])
+            return torch.logsumexp(per_class + log_prior[:, None], dim=0)
+
+        return marginal
+
     def _elbo(self, batch):
         module = self._module()
         # evaluation mode: the fixed draws score_eps
         reconstruction, kl = module.elbo_terms(batch, *module(batch))
         return -(reconstruction + kl)
 
-    def score_samples(self, X):
+    def score_samples(self, X, y=None):
         """Evidence lower bound (ELBO) of each sample, in nats.
 
         ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, a lower bound on ``log p(x)``,
         whatever ``beta`` was used for training. The expectation is estimated with 32
         draws of ``eps`` fixed at fit time (a scrambled Sobol design) and shared by
         all samples, so the result is deterministic and does not depend on the other
-        rows of ``X``.
+        rows of ``X``. For a conditional model given ``y``, the conditional bound
+        ``E_q[log p(x|z,y)] - KL(q(z|x) || p(z)) <= log p(x | y)``; without ``y``, a
+        model conditioned on classes gives the bound on ``log p(x)`` that sums over the
+        classes, ``log sum_k p(y_k) exp(ELBO(x | y_k))`` with ``p(y) = class_prior_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Data to score. In [0, 1] for a Bernoulli likelihood.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+            The conditions of the samples, for a conditional model only.
 
         Returns
         -------
@@ -451,7 +754,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             The ELBO of each sample, in the float dtype of ``X``. Higher is better.
         """
         X = self._validate_scoring_data(X)
-        return self._batched(self._elbo, X, X.dtype, draws=N_SCORE_SAMPLES)
+        return self._given_conditions(self._elbo, X, y, "score samples", N_SCORE_SAMPLES)
 
     def score(self, X, y=None):
         """Mean ELBO per sample, in nats (higher is better).
@@ -460,17 +763,20 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         ----------
         X : array-like of shape (n_samples, n_features)
             Data to score.
-        y : None
-            Ignored; present so that model selection can use it without targets.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+            The conditions of the samples: the mean of the conditional bound, for a
+            conditional model. Ignored by a model of ``X`` alone, so that model
+            selection can pass targets to it.
 
         Returns
         -------
         score : float
             Mean of :meth:`score_samples`.
         """
-        return float(np.mean(self.score_samples(X)))
+        check_is_fitted(self)
+        return float(np.mean(self.score_samples(X, y if self._is_conditional() else None)))
 
-    def log_likelihood(self, X, n_importance_samples=1000, random_state=None):
+    def log_likelihood(self, X, y=None, n_importance_samples=1000, random_state=None):
         """Importance-sampled estimate of ``log p(x)`` for each sample, in nats.
 
         The importance-weighted bound of Burda et al. (2016)::
@@ -482,10 +788,16 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         The same ``K`` draws of ``eps`` serve every sample, so for a fixed
         ``random_state`` each sample's value does not depend on the other rows.
 
+        For a conditional model given ``y``, the same estimate of ``log p(x | y)``;
+        without ``y``, a model conditioned on classes sums over them as
+        :meth:`score_samples` does.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Data to score. In [0, 1] for a Bernoulli likelihood.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+            The conditions of the samples, for a conditional model only.
         n_importance_samples : int, default=1000
             Number ``K`` of samples from ``q(z|x)`` per data sample.
         random_state : int, RandomState instance or None, default=None
@@ -504,14 +816,15 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         eps = torch.as_tensor(eps, dtype=torch.float32, device=self.device_)
         log_k = math.log(n_importance_samples)
 
-        def importance_weighted(batch):
+        def importance_weighted(rows):
             module = self._module()
+            batch, conditions = module.split(rows)
             mu, log_var = module.encode(batch)
             parts = []
             for start in range(0, n_importance_samples, _IMPORTANCE_CHUNK):
                 z = reparameterise(mu, log_var, eps[start : start + _IMPORTANCE_CHUNK, None])
                 log_w = (
-                    module.log_likelihood(module.decoder_output(z), batch)
+                    module.log_likelihood(module.decoder_output(z, conditions), batch)
                     + gaussian_log_density(z, 0.0, torch.zeros_like(z))
                     - gaussian_log_density(z, mu, log_var)
                 )
@@ -519,22 +832,59 @@ class VariationalAutoEncoder(BaseAutoEncoder):
             return torch.logsumexp(torch.stack(parts), dim=0) - log_k
 
         draws = min(n_importance_samples, _IMPORTANCE_CHUNK)
-        return self._batched(importance_weighted, X, X.dtype, draws=draws)
+        return self._given_conditions(importance_weighted, X, y, "estimate log p(x)",
+                                      draws)
 
-    def sample(self, n_samples=1, random_state=None):
+    def inverse_transform(self, X, y=None):
+        """Decode codes back to input space: the mean of ``p(x | z)`` (given ``y``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+            The conditions to decode the codes with: required by a conditional model,
+            whose decoder is ``p(x | z, y)``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The mean of ``p(x | z)``: probabilities for a Bernoulli likelihood.
+        """
+        X = self._validate_codes(X)
+        conditions = self._conditions(y, X.shape[0], "decode codes")
+        if self._is_conditional() and conditions is None:
+            raise ValueError(
+                f"This {type(self).__name__} decodes p(x | z, y): pass the conditions "
+                "of the codes, inverse_transform(codes, y)."
+            )
+        return self._batched(lambda codes: self._module().decode(codes), X, X.dtype,
+                             samples=False, conditions=conditions)
+
+    def sample(self, n_samples=1, y=None, random_state=None):
         """Generate data from the model: ``z ~ N(0, I)``, decoded to input space.
 
         Returns the mean of ``p(x|z)`` for each draw of ``z`` (probabilities in
         [0, 1] for a Bernoulli likelihood), not a draw from it: the means are the
-        usual picture of what the model generates, free of pixel noise.
+        usual picture of what the model generates, free of pixel noise. A conditional
+        model decodes each draw with its condition, from ``y``; without ``y``, a model
+        conditioned on classes draws each sample's class from ``class_prior_`` first
+        (samples of ``p(x)``).
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of samples to generate.
+        y : label, array-like of shape (n_samples,) or (n_samples, n_conditions), \
+default=None
+            The conditions to generate for (a conditional model only): one condition
+            (a class label, or one sample's numeric values) for all the samples, or one
+            per sample. ``sample(10, y=3)`` draws ten samples of class 3;
+            ``sample(20, y=np.repeat([0, 1], 10))`` ten of each.
         random_state : int, RandomState instance or None, default=None
-            Determines the draws of ``z`` (with numpy; torch's global generator is
-            neither used nor changed). Pass an int for reproducible output.
+            Determines the draws of ``z`` (and of the classes, without ``y``), with
+            numpy; torch's global generator is neither used nor changed. Pass an int
+            for reproducible output.
 
         Returns
         -------
@@ -543,8 +893,52 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         """
         check_is_fitted(self)
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
+        conditions = self._conditions(y, n_samples, "sample", one_for_all=True)
         rng = check_random_state(random_state)
         z = rng.standard_normal((n_samples, self.n_components))
-        return self._batched(
-            lambda codes: self._module().decode(codes), z, np.float64, samples=False
-        )
+        if self._is_conditional() and conditions is None:
+            if self.conditions_ == "values":
+                raise self._missing_conditions("sample")
+            labels = rng.choice(self.n_conditions_, size=n_samples, p=self.class_prior_)
+            conditions = _one_hot(labels, self.n_conditions_)
+        return self._batched(lambda codes: self._module().decode(codes), z, np.float64,
+                             samples=False, conditions=conditions)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = bool(self.conditional)
+        return tags
+
+
+#: What a conditional fit sets, and a new fit without conditions forgets.
+_CONDITION_ATTRIBUTES = ("conditions_", "classes_", "class_count_", "class_prior_",
+                         "n_conditions_", "_condition_shift", "_condition_scale")
+
+
+def _labels(y, n_rows, name):
+    """Class labels ``y`` as a 1-D array of ``n_rows``."""
+    labels = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name=name),
+                          warn=True)
+    if len(labels) != n_rows:
+        raise ValueError(f"{name} has {len(labels)} labels, but there are {n_rows} rows: "
+                         "give one label per row.")
+    return labels
+
+
+def _values(y, n_rows, name):
+    """Numeric conditions ``y`` as a float 2-D array of ``n_rows``, finite in float32."""
+    values = check_array(y, ensure_2d=False, dtype=[np.float64, np.float32],
+                         input_name=name)
+    if values.ndim == 1:
+        values = values[:, None]
+    if len(values) != n_rows:
+        raise ValueError(f"{name} has {len(values)} rows of conditions, but there are "
+                         f"{n_rows} rows: give one condition per row.")
+    return check_float32_range(values, name)
+
+
+def _one_hot(index, n_classes):
+    """Rows of the identity of ``n_classes``, float32, one per entry of ``index``."""
+    one_hot = np.zeros((len(index), n_classes), dtype=np.float32)
+    one_hot[np.arange(len(index)), index] = 1.0
+    return one_hot

@@ -105,7 +105,7 @@ def _check_timeout(timeout):
     return float(timeout)
 
 
-def fit(estimator, X, *, n_workers=None, client=None, timeout=DEFAULT_TIMEOUT,
+def fit(estimator, X, y=None, *, n_workers=None, client=None, timeout=DEFAULT_TIMEOUT,
         partial=False):
     """Fit ``estimator`` on ``X`` data-parallel, on processes started for it; return it.
 
@@ -131,6 +131,11 @@ def fit(estimator, X, *, n_workers=None, client=None, timeout=DEFAULT_TIMEOUT,
         Fitted in place (also when ``fit`` continues a fitted one: ``warm_start``).
     X : {array-like, sparse matrix, numpy.memmap, dask array} of shape (n_samples, n_features)
         Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_conditions), default=None
+        The conditions of a conditional :class:`~skautoenc.VariationalAutoEncoder`,
+        passed to its ``fit`` on every process (ignored by the other estimators, as by
+        their ``fit``). Every process trains on its share of the same rows, so with
+        ``client``, ``X`` must then be a ``numpy.memmap``.
     n_workers : int, default=None
         The number of processes: by default the CPUs this process may use (the GPUs,
         where the estimator's ``device`` asks for CUDA and there are some), or all the
@@ -178,12 +183,20 @@ def fit(estimator, X, *, n_workers=None, client=None, timeout=DEFAULT_TIMEOUT,
         raise TypeError(f"{type(estimator).__name__} has no {'partial_' * partial}fit.")
     if hasattr(estimator, "_validate_params"):
         estimator._validate_params()  # a bad parameter fails here, not in n processes
+    payload = pickle.dumps((estimator, y))
     if client is not None:
-        outcome = _run_on_dask(estimator, X, client, n_workers, timeout, partial)
+        if y is not None and not (isinstance(X, np.memmap) and X.filename is not None):
+            raise ValueError(
+                "With a Dask client, each worker trains on a block of rows of its own, and "
+                "a conditional fit (y) trains every process on its share of the same rows: "
+                "pass X as a numpy.memmap that every worker opens, or fit on this machine "
+                "(client=None)."
+            )
+        outcome = _run_on_dask(payload, X, client, n_workers, timeout, partial)
     else:
-        outcome = _run_here(estimator, X, n_workers, timeout, partial)
-    status, payload, message = outcome
-    fitted = pickle.loads(payload)
+        outcome = _run_here(estimator, payload, X, n_workers, timeout, partial)
+    status, fitted, message = outcome
+    fitted = pickle.loads(fitted)
     estimator.__dict__.clear()
     estimator.__dict__.update(fitted.__dict__)
     if status == "interrupted":
@@ -206,11 +219,11 @@ def _train(rank, world, init_method, timeout, payload, X, rows, local_rank, part
             "The estimator is unchanged."
         ) from exc
     try:
-        estimator = pickle.loads(payload)
+        estimator, y = pickle.loads(payload)
         status, message = "fitted", None
         with using(rows=rows, local_rank=local_rank, timeout=timeout, enabled=True):
             try:
-                (estimator.partial_fit if partial else estimator.fit)(X)
+                (estimator.partial_fit if partial else estimator.fit)(X, y)
             except KeyboardInterrupt as exc:
                 status, message = "interrupted", str(exc)
         dist.barrier()  # nobody leaves while another still talks to it
@@ -297,10 +310,9 @@ def _picklable(exc):
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _run_here(estimator, X, n_workers, timeout, partial):
+def _run_here(estimator, payload, X, n_workers, timeout, partial):
     world = n_workers or _default_workers(estimator)
     descriptor, rows = _share(X)
-    payload = pickle.dumps(estimator)
     threads = max(1, torch.get_num_threads() // world)
     context = mp.get_context("spawn")
     queue = context.SimpleQueue()
@@ -387,7 +399,7 @@ def _dask_process(rank, world, init_method, timeout, payload, descriptor, rows,
     return _train(rank, world, init_method, timeout, payload, X, rows, local_rank, partial)
 
 
-def _run_on_dask(estimator, X, client, n_workers, timeout, partial):
+def _run_on_dask(payload, X, client, n_workers, timeout, partial):
     from distributed import wait
 
     workers = sorted(client.scheduler_info()["workers"])
@@ -400,7 +412,6 @@ def _run_on_dask(estimator, X, client, n_workers, timeout, partial):
     local_ranks = [hosts[:r].count(h) for r, h in enumerate(hosts)]
     port = client.run(_free_port, workers=[workers[0]])[workers[0]]
     init_method = f"tcp://{hosts[0]}:{port}"
-    payload = pickle.dumps(estimator)
     shares = _dask_shares(X, client, workers)
     futures = [
         client.submit(

@@ -494,7 +494,11 @@ def decoder_to_onnx(estimator, dtype=np.float32, target_opset=None):
     ``reconstruction``, of shape ``(N, n_features_in_)``: the decoder's mean output
     (probabilities for a Bernoulli model). For a :class:`VariationalAutoEncoder`, codes
     drawn from a standard normal distribution give samples of the model, as
-    :meth:`~VariationalAutoEncoder.sample` does.
+    :meth:`~VariationalAutoEncoder.sample` does. A conditional
+    :class:`VariationalAutoEncoder` decodes given the conditions: its model has a
+    second input, ``conditions``, of shape ``(N, n_conditions_)``: one-hot rows in the
+    order of ``classes_`` (``numpy.eye(len(classes_))[k]`` for the ``k``-th class), or
+    the numeric conditions as ``fit`` took them (the graph standardises them).
 
     Parameters
     ----------
@@ -543,7 +547,11 @@ VariationalAutoEncoder
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype}.")
     opset = min(target_opset or get_latest_tested_opset_version(), _TORCH_MAX_OPSET)
-    decoder = _export(_network_of(estimator), "decode", estimator.n_components, opset,
+    network = _network_of(estimator)
+    # a conditional decoder takes the codes with the conditions appended
+    n_conditions = (estimator.n_conditions_
+                    if getattr(estimator, "conditions_", None) is not None else 0)
+    decoder = _export(network, "decode", estimator.n_components + n_conditions, opset,
                       f"decoder of {type(estimator).__name__}")
     elem = TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT
     nodes, initializers, counter = [], [], [0]
@@ -559,17 +567,28 @@ VariationalAutoEncoder
         nodes.append(helper.make_node(op_type, inputs, outputs, name=name, domain=op_domain,
                                       **attrs))
 
-    source, target = "codes", "reconstruction"
+    inputs = {"codes": estimator.n_components}
+    if n_conditions:
+        inputs["conditions"] = n_conditions
+    sources = list(inputs)
+    target = "reconstruction"
     if elem == TensorProto.DOUBLE:
-        add_node("Cast", [source], ["codes_float32"], "Cast_in", to=TensorProto.FLOAT)
-        source, target = "codes_float32", "reconstruction_float32"
-    _embed(decoder, source, target, new_name, add_tensor, add_node)
+        for i, name in enumerate(inputs):
+            add_node("Cast", [name], [f"{name}_float32"], f"Cast_{name}",
+                     to=TensorProto.FLOAT)
+            sources[i] = f"{name}_float32"
+        target = "reconstruction_float32"
+    if n_conditions:
+        add_node("Concat", sources, ["decoder_input"], "Concat_conditions", axis=1)
+        sources = ["decoder_input"]
+    _embed(decoder, sources[0], target, new_name, add_tensor, add_node)
     if elem == TensorProto.DOUBLE:
         add_node("Cast", [target], ["reconstruction"], "Cast_out", to=TensorProto.DOUBLE)
     graph = helper.make_graph(
         nodes,
         f"{type(estimator).__name__}_decoder",
-        [helper.make_tensor_value_info("codes", elem, [None, estimator.n_components])],
+        [helper.make_tensor_value_info(name, elem, [None, width])
+         for name, width in inputs.items()],
         [helper.make_tensor_value_info("reconstruction", elem,
                                        [None, estimator.n_features_in_])],
         initializer=initializers,

@@ -174,6 +174,22 @@ def test_launched_model_saves_and_exports(launched, tmp_path):
     np.testing.assert_allclose(onnx_codes, codes, rtol=1e-4, atol=1e-4)
 
 
+def test_launcher_passes_the_conditions_of_a_conditional_vae():
+    from sklearn.datasets import load_digits
+
+    from skautoenc import VariationalAutoEncoder
+
+    X, y = _data(), load_digits().target
+    params = dict(n_components=4, hidden_layer_sizes=(32,), max_iter=6, batch_size=64,
+                  conditional=True, random_state=0)
+    single = VariationalAutoEncoder(**params).fit(X, y)
+    model = distributed.fit(VariationalAutoEncoder(**params), X, y, n_workers=2)
+    np.testing.assert_array_equal(model.classes_, np.arange(10))
+    np.testing.assert_array_equal(model.class_count_, single.class_count_)
+    assert abs(model.score(X, y) / single.score(X, y) - 1) < 0.05
+    assert model.sample(3, y=4, random_state=0).shape == (3, 64)
+
+
 def test_launcher_reads_a_memmap_in_place(tmp_path):
     X = _data()
     path = tmp_path / "X.dat"
@@ -330,6 +346,9 @@ def test_dask_cluster_trains_on_the_workers_chunks():
         from_numpy = distributed.fit(AutoEncoder(**params), X, client=client)
         from_dask = distributed.fit(AutoEncoder(**params),
                                     da.from_array(X, chunks=(450, 64)), client=client)
+        # blocks of rows of each worker's own cannot carry a conditional fit's y
+        with pytest.raises(ValueError, match="numpy.memmap"):
+            distributed.fit(AutoEncoder(**params), X, np.zeros(len(X)), client=client)
     for model in (from_numpy, from_dask):
         assert model.n_iter_ == 8
         assert abs(model.score(X) / single.score(X) - 1) < 0.05

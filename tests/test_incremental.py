@@ -138,9 +138,9 @@ def test_memmap_and_sparse_are_not_converted_whole(tmp_path, small_X, monkeypatc
     seen = []
     original = _data.RowDataset.__init__
 
-    def spy(self, X):
+    def spy(self, X, conditions=None):
         seen.append(type(X).__name__)
-        original(self, X)
+        original(self, X, conditions)
 
     monkeypatch.setattr(_data.RowDataset, "__init__", spy)
     mm = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=small_X.shape)
