@@ -2,9 +2,8 @@
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from ._base import BaseAutoEncoder
+from ._compat import Interval, StrOptions
 from ._docstrings import fill_doc
 from ._network import AutoEncoderModule, build_parts, check_parts
 from ._pretraining import pretrain_net

@@ -5,11 +5,11 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import min_max_axis
 from skorch.dataset import unpack_data
 
 from ._autoencoder import AutoEncoder
+from ._compat import Interval, StrOptions
 from ._corruption import FRACTION_NOISE_TYPES, NOISE_TYPES, Corruption
 from ._docstrings import fill_doc
 from ._net import AutoEncoderNet

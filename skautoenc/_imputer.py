@@ -5,17 +5,12 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.impute._base import _BaseImputer
-from sklearn.utils._param_validation import Interval, MissingValues
-from sklearn.utils.validation import (
-    FLOAT_DTYPES,
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.impute import MissingIndicator
+from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
 from ._base import BaseAutoEncoder
+from ._compat import Interval, MissingValues, _fit_context
 from ._corruption import correlated_groups
 from ._denoising import DenoisingAutoEncoder
 from ._docstrings import fill_doc
@@ -93,7 +88,7 @@ class _OnePassDenoisingAutoEncoder(DenoisingAutoEncoder):
 
 
 @fill_doc
-class AutoEncoderImputer(RoutedParams, _BaseImputer):
+class AutoEncoderImputer(RoutedParams, TransformerMixin, BaseEstimator):
     """Imputation of missing values with a denoising autoencoder.
 
     ``fit`` trains a :class:`DenoisingAutoEncoder` on the observed entries of ``X``,
@@ -226,8 +221,9 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
     """
 
     _parameter_constraints: dict = {
-        **_BaseImputer._parameter_constraints,
         "missing_values": [MissingValues(numeric_only=True)],
+        "add_indicator": ["boolean"],
+        "keep_empty_features": ["boolean"],
         "noise_level": [Interval(Real, 0, 1, closed="left")],
         "correlated_deletion": [Interval(Real, 0, 1, closed="both")],
         **{
@@ -262,11 +258,9 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
         verbose=0,
         **kwargs,
     ):
-        super().__init__(
-            missing_values=missing_values,
-            add_indicator=add_indicator,
-            keep_empty_features=keep_empty_features,
-        )
+        self.missing_values = missing_values
+        self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
         self.n_components = n_components
         self.encoder = encoder
         self.decoder = decoder
@@ -377,7 +371,12 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
             autoencoder.correlated_deletion = self.correlated_deletion
             self.autoencoder_ = autoencoder.fit(self._scale(Z))
             self.n_iter_ = self.autoencoder_.n_iter_
-        self._fit_indicator(mask)
+        self.indicator_ = None
+        if self.add_indicator:
+            # scikit-learn's public MissingIndicator, on the mask as uint8 (a view, no
+            # copy): 1 marks a missing entry
+            self.indicator_ = MissingIndicator(missing_values=1, error_on_new=False)
+            self.indicator_.fit(mask.view(np.uint8))
 
     def transform(self, X):
         """Fill the missing entries of ``X``.
@@ -397,7 +396,8 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
         """
         check_is_fitted(self)
         X, mask = self._validate(X, reset=False)
-        X_indicator = self._transform_indicator(mask)
+        X_indicator = None if self.indicator_ is None else self.indicator_.transform(
+            mask.view(np.uint8)).astype(X.dtype)
         valid, network = self._valid_mask, self._network_mask
         X_valid = X[:, valid]  # a copy
         missing = mask[:, valid]
@@ -414,11 +414,11 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
             fill = fill[:, valid[network]]  # an image's network also sees empty features
             cells = np.ix_(rows, np.flatnonzero(network[valid]))
             X_valid[cells] = np.where(missing[cells], fill, X_valid[cells])
-        if not self.keep_empty_features:
-            return self._concatenate_indicator(X_valid, X_indicator)
-        X_out = np.zeros(X.shape, dtype=X.dtype)  # features never observed: 0
-        X_out[:, valid] = X_valid
-        return self._concatenate_indicator(X_out, X_indicator)
+        if self.keep_empty_features:
+            X_out = np.zeros(X.shape, dtype=X.dtype)  # features never observed: 0
+            X_out[:, valid] = X_valid
+            X_valid = X_out
+        return X_valid if X_indicator is None else np.hstack([X_valid, X_indicator])
 
     def get_feature_names_out(self, input_features=None):
         """Get output feature names for transformation.
@@ -434,11 +434,32 @@ class AutoEncoderImputer(RoutedParams, _BaseImputer):
             The imputed features' names, followed by those of the missing indicator.
         """
         check_is_fitted(self, "n_features_in_")
-        input_features = _check_feature_names_in(self, input_features)
+        input_features = self._input_features(input_features)
         names = input_features if self.keep_empty_features else input_features[self._valid_mask]
-        return self._concatenate_indicator_feature_names_out(names, input_features)
+        if self.indicator_ is None:
+            return names
+        return np.concatenate([names, self.indicator_.get_feature_names_out(input_features)])
+
+    def _input_features(self, input_features):
+        """The names of the input features, checked as scikit-learn's transformers check
+        them: ``feature_names_in_``, or ``x0, x1, ...`` by default."""
+        names = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            if names is not None:
+                return names
+            return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        input_features = np.asarray(input_features, dtype=object)
+        if names is not None and not np.array_equal(names, input_features):
+            raise ValueError("input_features is not equal to feature_names_in_")
+        if len(input_features) != self.n_features_in_:
+            raise ValueError(
+                "input_features should have length equal to number of features "
+                f"({self.n_features_in_}), got {len(input_features)}"
+            )
+        return input_features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = is_nan(self.missing_values)
         return tags

@@ -9,6 +9,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
+from ._compat import SkipRedundantModeSwitch
 from ._data import RowDataset
 from ._progress import ProgressLog
 
@@ -135,7 +136,7 @@ class TrainingSnapshot:
         del net.history[self.n_epochs :]
 
 
-class AutoEncoderNet(NeuralNet):
+class AutoEncoderNet(SkipRedundantModeSwitch, NeuralNet):
     """The skorch net of a plain autoencoder: the module returns ``(codes, output)``
     and the loss is the reconstruction error of ``output`` against the clean input.
 
@@ -155,12 +156,6 @@ class AutoEncoderNet(NeuralNet):
             (name, ProgressLog()) if name == "print_log" else (name, callback)
             for name, callback in super().get_default_callbacks()
         ]
-
-    def _set_training(self, training=True):
-        # skorch sets the mode of every submodule before every batch; skip it when the
-        # module is already in that mode (a measurable share of small-network epochs)
-        if self.module_.training != training or self.criterion_.training != training:
-            super()._set_training(training)
 
     def infer(self, x, **fit_params):
         if not (self.mixed_precision and self.module_.training):

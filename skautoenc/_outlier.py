@@ -5,13 +5,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import DOCS_URL, BaseAutoEncoder
+from ._compat import Interval, StrOptions, _fit_context
 from ._denoising import DenoisingAutoEncoder
 from ._parallel import refuse_own_rows
 from ._runtime import unchanged_on_failure

@@ -3,6 +3,7 @@ for its duration, attributes put back when a fit fails, and warnings that point 
 user's line."""
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -116,16 +117,27 @@ def fast_bfloat16(device):
 
     On a CUDA device: whether it supports bfloat16 (Ampere and later). On the CPU: whether
     it has bfloat16 matrix instructions (``lscpu`` flags ``avx512_bf16`` or
-    ``amx_bf16``), as torch's CPU capability report says. Without them torch emulates
-    bfloat16 products, which is many times slower than float32.
+    ``amx_bf16``), as the kernel lists them in ``/proc/cpuinfo``. Without them torch
+    emulates bfloat16 products, which is many times slower than float32. Where the flags
+    cannot be read (not Linux), the answer is no: ``mixed_precision="auto"`` then stays
+    in float32, which is never slower than emulated bfloat16.
     """
     if torch.device(device).type == "cuda":
         return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+@functools.cache
+def _cpu_flags():
+    """The CPU's feature flags, from ``/proc/cpuinfo`` (empty where it cannot be read)."""
     try:
-        capability = torch._C._cpu._get_cpu_capability()
-    except (AttributeError, RuntimeError):  # a torch without the report: assume none
-        return False
-    return bool(capability.get("avx512_bf16") or capability.get("amx_bf16"))
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
 
 
 def _usable_cpus():

@@ -2,9 +2,8 @@
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval
-
 from ._autoencoder import AutoEncoder
+from ._compat import Interval
 from ._docstrings import fill_doc
 from ._losses import sparsity_penalty
 from ._net import AutoEncoderNet

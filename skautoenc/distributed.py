@@ -43,6 +43,7 @@ import torch
 import torch.multiprocessing as mp
 from sklearn.utils.validation import check_array
 
+from ._compat import validate_params
 from ._parallel import DEFAULT_TIMEOUT, WorkerLostError, init_group, using
 
 __all__ = ["WorkerLostError", "config", "fit"]
@@ -181,8 +182,7 @@ def fit(estimator, X, y=None, *, n_workers=None, client=None, timeout=DEFAULT_TI
         raise ValueError(f"n_workers must be a positive integer, got {n_workers!r}.")
     if not hasattr(estimator, "partial_fit" if partial else "fit"):
         raise TypeError(f"{type(estimator).__name__} has no {'partial_' * partial}fit.")
-    if hasattr(estimator, "_validate_params"):
-        estimator._validate_params()  # a bad parameter fails here, not in n processes
+    validate_params(estimator)  # a bad parameter fails here, not in n processes
     payload = pickle.dumps((estimator, y))
     if client is not None:
         if y is not None and not (isinstance(X, np.memmap) and X.filename is not None):

@@ -182,24 +182,24 @@ def test_mixed_precision_auto_follows_the_cpu(estimator_class, small_X, monkeypa
 
 
 def test_fast_bfloat16_reads_the_cpu_flags(monkeypatch):
-    import torch
+    import sys
 
-    from skautoenc._runtime import fast_bfloat16
+    from skautoenc import _runtime
 
     for flags, expected in (
-        ({"avx2": True, "avx512_bf16": False, "amx_bf16": False}, False),
-        ({"avx2": True, "avx512_bf16": True, "amx_bf16": False}, True),
-        ({"avx2": True, "amx_bf16": True}, True),
-        ({}, False),
+        ({"avx2", "fma"}, False),
+        ({"avx2", "avx512_bf16"}, True),
+        ({"avx2", "amx_bf16", "amx_tile"}, True),
+        (set(), False),  # not Linux, or /proc/cpuinfo unreadable
     ):
-        monkeypatch.setattr(torch._C._cpu, "_get_cpu_capability", lambda f=flags: f)
-        assert fast_bfloat16("cpu") is expected
-
-    def missing():
-        raise RuntimeError("no report")
-
-    monkeypatch.setattr(torch._C._cpu, "_get_cpu_capability", missing)
-    assert fast_bfloat16("cpu") is False
+        monkeypatch.setattr(_runtime, "_cpu_flags", lambda f=flags: frozenset(f))
+        assert _runtime.fast_bfloat16("cpu") is expected
+    # the flags of this machine, as the kernel lists them
+    monkeypatch.undo()
+    flags = _runtime._cpu_flags.__wrapped__()
+    assert isinstance(flags, frozenset)
+    if sys.platform == "linux":
+        assert flags  # every CPU has some: "fpu" on x86, "fp" on ARM
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
