@@ -578,7 +578,77 @@ def distributed_tables(payload):
     return "\n\n".join(parts)
 
 
+def conditional_tables(payload):
+    """``bench_conditional.py``: held-out bounds of the conditional and the unconditional
+    VAE, class fidelity and diversity of the conditional samples, per latent size."""
+    settings = payload["settings"]
+    log_10 = payload["log_10"]
+    model = (f"`VariationalAutoEncoder(hidden_layer_sizes="
+             f"{tuple(settings['hidden_layer_sizes'])})`, max_iter={settings['max_iter']!r}")
+    data = (f"{payload['data']} ({payload['n_train']:,} / {payload['n_test']:,} split, "
+            "statically binarised)")
+    runs = payload["runs"]
+    parts = [captioned_table(
+        f"{model} with and without `conditional=True`, on {data}: the mean held-out bound "
+        "in nats per image, on log p(x | y) (conditional) and on log p(x) (unconditional), "
+        "as the ELBO (`score_samples`) and importance-weighted (`log_likelihood`, K = "
+        f"{settings['importance_samples']:,}); the gap, conditional minus unconditional, "
+        f"against log 10 = {log_10:.3f}; the conditional ELBO of the same model with an "
+        "encoder of x alone (the design not taken); and the KL term of the last epoch.",
+        runs,
+        [("n_components", "n_components", "{}"), ("seed", "seed", "{}"),
+         ("ELBO, log p(x \\| y)", lambda r: r["elbo"]["conditional"], "{:.2f}"),
+         ("ELBO, log p(x)", lambda r: r["elbo"]["unconditional"], "{:.2f}"),
+         ("gap", "gap_elbo", "{:.3f}"),
+         ("ELBO, log p(x \\| y), encoder q(z \\| x)",
+          lambda r: r.get("encoder_of_x_alone", {}).get("elbo"), "{:.2f}"),
+         ("IWAE, log p(x \\| y)", lambda r: r["iwae"]["conditional"], "{:.2f}"),
+         ("IWAE, log p(x)", lambda r: r["iwae"]["unconditional"], "{:.2f}"),
+         ("gap ", "gap_iwae", "{:.3f}"),
+         ("KL, conditional", lambda r: r["kl_last_epoch"]["conditional"], "{:.1f}"),
+         ("KL, unconditional", lambda r: r["kl_last_epoch"]["unconditional"], "{:.1f}")],
+    )]
+    parts.append(captioned_table(
+        f"The share of {settings['per_class']:,} conditional samples per class that a "
+        "`LogisticRegression` trained on the real training images labels as the class "
+        "asked for, over the classes (it labels "
+        f"{payload['classifier_accuracy_on_real_test_images']:.4f} of the real held-out "
+        "images right), for the Bernoulli means and for binary draws of them, and for the "
+        "means of the model with an encoder of x alone; and the mean pairwise distance "
+        "between 100 samples of a class, over the classes, against 100 real held-out "
+        "images of the class.",
+        runs,
+        [("n_components", "n_components", "{}"), ("seed", "seed", "{}"),
+         ("fidelity, means", lambda r: r["fidelity"]["means"]["mean"], "{:.4f}"),
+         ("fidelity, binary", lambda r: r["fidelity"]["binary"]["mean"], "{:.4f}"),
+         ("fidelity, means, encoder q(z \\| x)",
+          lambda r: r.get("encoder_of_x_alone", {}).get("fidelity_means"), "{:.4f}"),
+         ("diversity, means", lambda r: r["diversity"]["means"]["mean"], "{:.3f}"),
+         ("diversity, binary", lambda r: r["diversity"]["binary"]["mean"], "{:.3f}"),
+         ("diversity, real images", lambda r: r["diversity"]["real"]["mean"], "{:.3f}")],
+    ))
+    shown = settings.get("figure_components")
+    run = next((r for r in runs if r["n_components"] == shown), runs[0])
+    classes = list(run["fidelity"]["means"]["per_class"])
+    rows = [{"class": c,
+             **{k: run["fidelity"][k]["per_class"][c] for k in ("means", "binary")},
+             **{f"div_{k}": run["diversity"][k]["per_class"][c]
+                for k in ("means", "binary", "real")}} for c in classes]
+    parts.append(captioned_table(
+        f"Per class, at n_components={run['n_components']} (seed {run['seed']}): "
+        "fidelity and diversity as above.",
+        rows,
+        [("class", "class", "{}"),
+         ("fidelity, means", "means", "{:.4f}"), ("fidelity, binary", "binary", "{:.4f}"),
+         ("diversity, means", "div_means", "{:.3f}"),
+         ("diversity, binary", "div_binary", "{:.3f}"),
+         ("diversity, real images", "div_real", "{:.3f}")],
+    ))
+    return "\n\n".join(parts)
+
+
 WRITERS = {
+    "conditional": conditional_tables,
     "distributed": distributed_tables,
     "outliers": outliers_tables,
     "missing": missing_tables,

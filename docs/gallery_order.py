@@ -8,6 +8,7 @@ ORDER = [
     "plot_denoising.py",
     "plot_sparse_codes.py",
     "plot_vae_latent_space.py",
+    "plot_conditional_vae.py",
     "plot_pretraining.py",
     "plot_pipeline_grid_search.py",
     "plot_features_for_classifiers.py",

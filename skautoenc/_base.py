@@ -41,11 +41,9 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -54,6 +52,7 @@ from sklearn.utils.validation import (
 from skorch.dataset import ValidSplit
 
 from . import __version__
+from ._compat import Interval, StrOptions, _fit_context
 from ._data import RowDataset, TensorBatchIterator
 from ._inference import batched
 from ._losses import ReconstructionLoss
@@ -229,8 +228,8 @@ class BaseAutoEncoder(
         try:
             X, facts = self._validate_training_data(X, reset=not reuse, partial=partial,
                                                     job=job)
-            conditions = self._fit_conditions(y, X.shape[0], reuse, partial,
-                                              **condition_params)
+            conditions = self._conditions_of_job(y, X.shape[0], reuse, partial, job,
+                                                 condition_params)
             if reuse:
                 snapshot = TrainingSnapshot(self.net_)
             with compute_settings(self.n_jobs):
@@ -256,6 +255,20 @@ class BaseAutoEncoder(
         :meth:`_check_training_data`; ``params`` are those of a ``partial_fit`` that
         takes more (``classes``)."""
         return None
+
+    def _conditions_of_job(self, y, n_samples, reuse, partial, job, params):
+        """:meth:`_fit_conditions`; in a data-parallel ``job``, compared between the
+        ranks, which fail together (as :meth:`_validate_training_data`)."""
+        try:
+            conditions, error = self._fit_conditions(y, n_samples, reuse, partial,
+                                                     **params), None
+        except (ValueError, TypeError) as exc:
+            if job is None:
+                raise
+            conditions, error = None, exc
+        if job is not None:
+            job.agree_on_conditions(conditions, error)
+        return conditions
 
     def _resolve_early_stopping(self, n_samples):
         """Whether a fit on ``n_samples`` samples holds out a validation split.

@@ -95,7 +95,12 @@ def bernoulli_log_likelihood(logits, target, observed=None):
     broadcast against ``target``.
     """
     logits, target = torch.broadcast_tensors(logits, target)
-    per_entry = -F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    if torch.jit.is_tracing():
+        # the same value, x * l - softplus(l), in operators that an ONNX trace keeps:
+        # torch's fused kernel checks the shapes in Python, which a trace refuses
+        per_entry = target * logits - F.softplus(logits)
+    else:
+        per_entry = -F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     return (per_entry if observed is None else per_entry * observed).sum(dim=-1)
 
 

@@ -10,7 +10,10 @@ Every estimator's network is two torch modules, chosen by its ``encoder`` and
   pre-activations ``(batch, n_features)``: logits for a Bernoulli loss or likelihood,
   the values themselves for the squared loss or a Gaussian likelihood. A conditional
   VAE's decoder ``p(x | z, y)`` gets the encoded conditions after the code: it is built
-  with ``n_components = n_components + n_conditions`` and sees codes of that width.
+  with ``n_components = n_components + n_conditions`` and sees codes of that width. Its
+  encoder, conditioned on classes, gets them with the row (:func:`encoder_conditions`):
+  as image channels where it takes images (built with ``image_shape`` of ``channels +
+  n_conditions`` channels), appended to the row otherwise (``n_features + n_conditions``).
 
 A string names a built-in family (:data:`~skautoenc._modules.FAMILIES`); a
 ``torch.nn.Module`` subclass is built as ``encoder(n_features=..., n_components=...,
@@ -115,7 +118,7 @@ class RoutedParams:
 
 
 # ------------------------------------------------------------------ building
-def _check_image_shape(image_shape, n_features):
+def check_image_shape(image_shape, n_features):
     """``image_shape`` as a tuple of ints checked against ``n_features``, its ``-1`` (one at
     most, as in ``numpy.reshape``) worked out; None stays None."""
     if image_shape is None:
@@ -192,18 +195,29 @@ def _construct(cls, part, args, kwargs):
         ) from None
 
 
-def build_parts(estimator, n_features, variational=False, n_conditions=0):
+def build_parts(estimator, n_features, variational=False, n_conditions=0,
+                condition_encoder=False):
     """The encoder and decoder modules of ``estimator`` for rows of ``n_features``.
 
     Reads the estimator's ``encoder``, ``decoder``, ``image_shape``, its built-in
     families' flat parameters and its ``encoder__``/``decoder__`` parameters; raises a
     ``TypeError`` or ``ValueError`` that names what was expected and what came. A
     conditional model's decoder gets its ``n_conditions`` conditions after the code: it is
-    built for codes of ``n_components + n_conditions``.
+    built for codes of ``n_components + n_conditions``; with ``condition_encoder``, its
+    encoder gets them too, with the row, as :func:`encoder_conditions` says.
     """
     estimator._check_routed()
     n_components = estimator.n_components
-    image_shape = _check_image_shape(estimator.image_shape, n_features)
+    image_shape = check_image_shape(estimator.image_shape, n_features)
+    layout = (encoder_conditions(estimator.encoder, image_shape)
+              if condition_encoder and n_conditions else None)
+    n_encoder_inputs, encoder_shape = n_features, image_shape
+    if layout == "channels":
+        channels, height, width = image_channels_and_size(image_shape)
+        encoder_shape = (channels + n_conditions, height, width)
+        n_encoder_inputs = math.prod(encoder_shape)
+    elif layout == "columns":
+        n_encoder_inputs = n_features + n_conditions
     encoder, decoder = estimator.encoder, estimator.decoder
     parts = {}
     for part, spec in (("encoder", encoder), ("decoder", decoder)):
@@ -230,25 +244,48 @@ def build_parts(estimator, n_features, variational=False, n_conditions=0):
                     "conv_channels, activation) instead."
                 )
             cls = FAMILIES[spec][0 if part == "encoder" else 1]
-            kwargs = _builtin_kwargs(spec, estimator, image_shape, variational, part)
+            shape = encoder_shape if part == "encoder" else image_shape
+            kwargs = _builtin_kwargs(spec, estimator, shape, variational, part)
         elif isinstance(spec, type) and issubclass(spec, nn.Module):
             cls, kwargs = spec, dict(routed)
             if image_shape is not None and "image_shape" not in kwargs and (
                 "image_shape" in inspect.signature(spec.__init__).parameters
             ):
-                kwargs["image_shape"] = image_shape
+                kwargs["image_shape"] = encoder_shape if part == "encoder" else image_shape
         else:
             raise TypeError(
                 f"{part} must be the name of a built-in network ({', '.join(map(repr, FAMILIES))}) "
                 f"or a torch.nn.Module subclass (the class, not an instance); got {spec!r}."
             )
-        args = ({"n_features": n_features, "n_components": n_components} if part == "encoder"
+        args = ({"n_features": n_encoder_inputs, "n_components": n_components}
+                if part == "encoder"
                 else {"n_components": n_components + n_conditions, "n_features": n_features})
         parts[part] = _construct(cls, part, args, kwargs)
         if not isinstance(parts[part], nn.Module):
             raise TypeError(f"{part} {cls.__name__} built {type(parts[part]).__name__}, "
                             "not a torch.nn.Module.")
     return parts["encoder"], parts["decoder"]
+
+
+def encoder_conditions(encoder, image_shape):
+    """How a conditional encoder gets the conditions with a row: ``"channels"``, as one
+    more image channel per condition (its value over the whole image), where the encoder
+    takes images (``"conv"``, or a module of one's own built with ``image_shape``);
+    ``"columns"``, appended to the row, otherwise."""
+    takes_images = image_shape is not None and (
+        encoder == "conv"
+        or isinstance(encoder, type)
+        and "image_shape" in inspect.signature(encoder.__init__).parameters
+    )
+    return "channels" if takes_images else "columns"
+
+
+def encoder_width(n_features, n_conditions, layout, image_shape):
+    """The width of a row as the encoder gets it, for the ``layout`` of the conditions."""
+    if layout == "channels":
+        _, height, width = image_channels_and_size(image_shape)
+        return n_features + n_conditions * height * width
+    return n_features + (n_conditions if layout == "columns" else 0)
 
 
 def _describe(out):
@@ -260,18 +297,19 @@ def _describe(out):
 
 
 def check_parts(encoder, decoder, n_features, n_components, variational=False,
-                n_conditions=0):
+                n_conditions=0, n_encoder_inputs=None):
     """Run each module once on a batch of two rows of zeros and check what it returns.
 
     In evaluation mode and without autograd: nothing is learnt and no random number is
     drawn. Raises a ``ValueError`` naming the module, what was expected and what came.
-    A conditional decoder takes codes with ``n_conditions`` conditions appended.
+    A conditional decoder takes codes with ``n_conditions`` conditions appended, and a
+    conditional encoder rows of ``n_encoder_inputs`` (:func:`encoder_width`).
     """
     expected_codes = f"a float32 tensor of shape (2, {n_components})"
     if variational:
         expected_codes = f"a pair (mean, log_var) of {expected_codes[2:]}s"
     cases = (
-        ("encoder", encoder, (2, n_features), expected_codes),
+        ("encoder", encoder, (2, n_encoder_inputs or n_features), expected_codes),
         ("decoder", decoder, (2, n_components + n_conditions),
          f"a float32 tensor of shape (2, {n_features})"),
     )
@@ -406,8 +444,9 @@ class VariationalModule(_Wrapper):
             self.output_log_var = nn.Parameter(init)
         self.register_buffer("score_eps", normal_design(n_score_samples, n_components))
 
-    def encode(self, X, always_refill=False):
-        """Mean and log-variance of ``q(z | x)``."""
+    def encode(self, X, always_refill=False, conditions=None):
+        """Mean and log-variance of ``q(z | x)`` (``conditions``: those of a conditional
+        subclass's encoder)."""
         mean, log_var = self.encoder(self._filled(X))
         return mean, log_var
 
@@ -423,7 +462,7 @@ class VariationalModule(_Wrapper):
 
     def forward(self, rows, eps=None):
         X, conditions = self.split(rows)
-        mu, log_var = self.encode(X)
+        mu, log_var = self.encode(X, conditions=conditions)
         if eps is None:
             if self.training:
                 eps = torch.randn((self.n_mc_samples, *mu.shape), device=mu.device)
@@ -473,25 +512,74 @@ class VariationalModule(_Wrapper):
 
 
 class ConditionalVariationalModule(VariationalModule):
-    """The network of a conditional VAE: ``q(z | x)`` as in :class:`VariationalModule`,
-    and a decoder ``p(x | z, c)`` that gets the ``n_conditions`` conditions ``c`` of a
-    row appended to its code.
+    """The network of a conditional VAE: a decoder ``p(x | z, c)`` that gets the
+    ``n_conditions`` conditions ``c`` of a row appended to its code, and an encoder
+    ``q(z | x, c)`` (with ``encoder_layout``) or ``q(z | x)`` (without).
 
     Training rows hold the conditions after the data: ``(batch, n_features +
-    n_conditions)``; :meth:`encode` takes the data alone (the posterior does not depend
-    on the conditions), and :meth:`decode` codes with the conditions appended, ``(batch,
+    n_conditions)``. :meth:`decode` takes codes with the conditions appended, ``(batch,
     n_components + n_conditions)``. The conditions are one-hot class indicators, or
     numeric values, which the module standardises with its buffers ``condition_shift``
-    and ``condition_scale`` (set from the training data) before the decoder sees them.
+    and ``condition_scale`` (set from the training data) before the networks see them.
+
+    The encoder gets the conditions after the row (``encoder_layout="columns"``) or as
+    one more image channel each, of ``image_pixels`` pixels (``"channels"``). Without
+    conditions, :meth:`encode` of a class-conditional encoder gives the mean of the
+    mixture ``sum_k p(y_k | x) q(z | x, y_k)``, where ``p(y | x)`` is proportional to
+    ``exp(log_class_prior + ELBO(x | y))``, each ELBO estimated with the first
+    :attr:`CLASS_DRAWS` of the fixed draws ``score_eps``: the codes of ``transform``,
+    which needs no labels.
     """
 
-    def __init__(self, encoder, decoder, n_features, n_components, n_conditions, **kwargs):
+    #: Draws of ``score_eps`` behind the class weights of :meth:`encode` without labels.
+    CLASS_DRAWS = 4
+
+    def __init__(self, encoder, decoder, n_features, n_components, n_conditions, *,
+                 encoder_layout=None, image_pixels=1, **kwargs):
         super().__init__(encoder, decoder, n_features, n_components, **kwargs)
         self.n_features = n_features
         self.n_components = n_components
         self.n_conditions = n_conditions
+        self.encoder_layout = encoder_layout
+        self.image_pixels = image_pixels
         self.register_buffer("condition_shift", torch.zeros(n_conditions))
         self.register_buffer("condition_scale", torch.ones(n_conditions))
+        self.register_buffer("log_class_prior", torch.zeros(n_conditions))
+
+    def set_class_prior(self, prior):
+        """The class prior ``p(y)`` behind :meth:`encode` without labels."""
+        with torch.no_grad():
+            self.log_class_prior.copy_(torch.log(torch.as_tensor(prior, dtype=torch.float32)))
+
+    def _standardised(self, conditions):
+        return (conditions - self.condition_shift) / self.condition_scale
+
+    def encode(self, X, always_refill=False, conditions=None):
+        """Mean and log-variance of ``q(z | x, c)`` (``q(z | x)`` without
+        ``encoder_layout``); without ``conditions``, the mixture's mean (and None)."""
+        if self.encoder_layout is None:
+            return super().encode(X)
+        if conditions is None:
+            return self._mixture_mean(X), None
+        c = self._standardised(conditions).to(X.dtype)
+        if self.encoder_layout == "channels":
+            c = c.repeat_interleave(self.image_pixels, dim=1)
+        mean, log_var = self.encoder(torch.cat([self._filled(X), c], dim=1))
+        return mean, log_var
+
+    def _mixture_mean(self, X):
+        one_hot = torch.eye(self.n_conditions, dtype=X.dtype, device=X.device)
+        eps = self.score_eps[: self.CLASS_DRAWS, None, :]
+        means, scores = [], []
+        for k in range(self.n_conditions):
+            conditions = one_hot[k].expand(X.shape[0], self.n_conditions)
+            mu, log_var = self.encode(X, conditions=conditions)
+            output = self.decoder_output(reparameterise(mu, log_var, eps), conditions)
+            scores.append(self.log_likelihood(output, X).mean(dim=0)
+                          - gaussian_kl(mu, log_var))
+            means.append(mu)
+        weights = torch.softmax(torch.stack(scores) + self.log_class_prior[:, None], dim=0)
+        return (weights[..., None] * torch.stack(means)).sum(dim=0)
 
     def set_condition_scaling(self, shift, scale):
         """Standardise numeric conditions as ``(c - shift) / scale``."""
@@ -504,7 +592,7 @@ class ConditionalVariationalModule(VariationalModule):
     def decoder_input(self, z, conditions):
         if conditions is None:  # codes that carry their conditions (decode)
             z, conditions = z[..., : self.n_components], z[..., self.n_components :]
-        conditions = (conditions - self.condition_shift) / self.condition_scale
+        conditions = self._standardised(conditions)
         # the same conditions for every draw of a row's code
         conditions = conditions.expand(*z.shape[:-1], self.n_conditions)
         return torch.cat([z, conditions.to(z.dtype)], dim=-1)

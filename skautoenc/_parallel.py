@@ -236,6 +236,26 @@ class Job:
             max(v for v in highs if not math.isnan(v)) if observed else math.nan,
         )
 
+    def agree_on_conditions(self, conditions, error):
+        """Every rank's encoded ``conditions`` (a conditional model's ``y``), or its
+        ``error`` in encoding them: raise the same error on every rank if one failed, and
+        refuse ranks that were meant to pass the same ``y`` but did not."""
+        if error is None:
+            mine = (None, None if conditions is None else _fingerprint(conditions))
+        else:
+            mine = (f"{type(error).__name__}: {error}", None)
+        reports = self.gather(mine)
+        for rank, (message, _) in enumerate(reports):
+            if message is not None:
+                if error is not None:
+                    raise error
+                raise ValueError(f"The conditions y of rank {rank} failed: {message}")
+        if len({print_ for _, print_ in reports}) > 1:
+            raise ValueError(
+                "The ranks passed different y: every rank is meant to pass the same rows "
+                "and the same conditions, and to train on its share of them."
+            )
+
     def sum_over_rows(self, totals, counts):
         """Sums and counts of this rank's rows, summed over the ranks that hold their
         own rows (those that share one X already see them all)."""

@@ -7,27 +7,28 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils import check_random_state, check_scalar
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from skorch.callbacks import PassthroughScoring
-from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from ._base import BaseAutoEncoder
+from ._compat import Interval, StrOptions, _fit_context
 from ._docstrings import fill_doc
 from ._losses import NegativeELBO, gaussian_log_density
-from ._modules import reparameterise
+from ._modules import image_channels_and_size, reparameterise
 from ._net import AutoEncoderNet
 from ._network import (
     MIN_OUTPUT_LOG_VAR,
     ConditionalVariationalModule,
     VariationalModule,
     build_parts,
+    check_image_shape,
     check_parts,
+    encoder_conditions,
+    encoder_width,
 )
 from ._parallel import refuse_own_rows
 from ._runtime import warn_at_caller
@@ -74,23 +75,14 @@ class VariationalNet(AutoEncoderNet):
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.criterion_(*self.elbo_terms(y_pred, y_true))
+        reconstruction, kl = self.elbo_terms(y_pred, y_true)
+        if training:  # skorch's training step: the two terms recorded as they are computed
+            self.history.record_batch("train_reconstruction", reconstruction.mean().item())
+            self.history.record_batch("train_kl", kl.mean().item())
+        return self.criterion_(reconstruction, kl)
 
-    def train_step_single(self, batch, **fit_params):
-        # skorch's step, with the two terms of the loss recorded as they are computed
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        reconstruction, kl = self.elbo_terms(y_pred, yi)
-        loss = self.criterion_(reconstruction, kl)
-        loss.backward()
-        self.history.record_batch("train_reconstruction", reconstruction.mean().item())
-        self.history.record_batch("train_kl", kl.mean().item())
-        return {"loss": loss, "y_pred": y_pred}
-
-    @property
-    def _default_callbacks(self):
-        callbacks = list(super()._default_callbacks)
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
         terms = [
             (name, PassthroughScoring(name=name, on_train=True))
             for name in ("train_reconstruction", "train_kl")
@@ -165,10 +157,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         holds numeric conditions, one or several per sample, standardised inside.
         ``True`` tells them apart as scikit-learn does
         (:func:`~sklearn.utils.multiclass.type_of_target`): binary or multiclass labels
-        are classes, continuous values are values. The posterior ``q(z | x)`` does not
-        depend on ``y``, so :meth:`transform` needs no labels (see Notes). ``False``:
-        ``y`` is ignored, and Pipelines that pass ``y`` to every step work as with any
-        transformer.
+        are classes, continuous values are values. :meth:`transform` needs no labels
+        either way (see Notes). ``False``: ``y`` is ignored, and Pipelines that pass
+        ``y`` to every step work as with any transformer.
     {activation}
     {solver}
     learning_rate_init : float, default=1e-3
@@ -261,13 +252,14 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     compare models.
 
     A conditional model (``conditional``) maximises the conditional bound
-    ``log p(x | y) >= E_q[log p(x | z, y)] - KL(q(z | x) || p(z))``. Its posterior
-    ``q(z | x)`` sees ``x`` alone: any ``q`` gives a lower bound, so the bound stays
-    valid, and since the decoder gets ``y`` for free, a code that also encoded the
-    class would only pay more KL: training pushes what ``y`` says out of ``z``, which
-    then holds the rest (the style of a digit, not its class). This keeps
-    :meth:`transform` free of labels, in a Pipeline as at prediction time, where Sohn
-    et al.'s ``q(z | x, y)`` would need them. Without ``y``, :meth:`score_samples` of a
+    ``log p(x | y) >= E_q[log p(x | z, y)] - KL(q(z | x, y) || p(z))``. Conditioned on
+    classes, its encoder sees the class too, as in Sohn et al.: the code is then free to
+    hold what the class does not say (the style of a digit), where an encoder of ``x``
+    alone kept encoding the class, and samples drawn for a class came out as other
+    digits more often (the user guide has the measurements). :meth:`transform` still
+    needs no labels: without ``y`` it gives the mean of ``sum_k p(y_k | x) q(z | x,
+    y_k)``, with the model's own ``p(y | x)``. Numeric conditions cannot be summed
+    over, so their encoder is ``q(z | x)``. Without ``y``, :meth:`score_samples` of a
     model conditioned on classes is the bound
     ``log sum_k p(y_k) exp(ELBO(x | y_k)) <= log p(x)``, with ``p(y) = class_prior_``.
 
@@ -590,10 +582,16 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _build_module(self, n_features):
         n_conditions = getattr(self, "n_conditions_", 0) if self._is_conditional() else 0
+        condition_encoder = n_conditions > 0 and self._encoder_sees_conditions()
         encoder, decoder = build_parts(self, n_features, variational=True,
-                                       n_conditions=n_conditions)
+                                       n_conditions=n_conditions,
+                                       condition_encoder=condition_encoder)
+        image_shape = check_image_shape(self.image_shape, n_features)
+        layout = encoder_conditions(self.encoder, image_shape) if condition_encoder else None
         check_parts(encoder, decoder, n_features, self.n_components, variational=True,
-                    n_conditions=n_conditions)
+                    n_conditions=n_conditions,
+                    n_encoder_inputs=encoder_width(n_features, n_conditions, layout,
+                                                   image_shape))
         settings = dict(
             likelihood=self.likelihood_,
             n_mc_samples=self.n_mc_samples,
@@ -604,10 +602,23 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         if not n_conditions:
             return VariationalModule(encoder, decoder, n_features, self.n_components,
                                      **settings)
-        module = ConditionalVariationalModule(encoder, decoder, n_features,
-                                              self.n_components, n_conditions, **settings)
+        pixels = 1
+        if layout == "channels":
+            _, height, width = image_channels_and_size(image_shape)
+            pixels = height * width
+        module = ConditionalVariationalModule(
+            encoder, decoder, n_features, self.n_components, n_conditions,
+            encoder_layout=layout, image_pixels=pixels, **settings)
         module.set_condition_scaling(self._condition_shift, self._condition_scale)
+        if self.conditions_ == "classes":
+            module.set_class_prior(self.class_prior_)
         return module
+
+    def _encoder_sees_conditions(self):
+        """Whether the encoder of a conditional model is ``q(z | x, y)``: for classes,
+        which transform sums over without labels; numeric conditions cannot be summed
+        over, so their encoder sees x alone (the user guide compares the two encoders)."""
+        return self.conditions_ == "classes"
 
     def _is_conditional(self):
         """Whether the fitted model (or the one being fitted) has conditions."""
@@ -626,6 +637,9 @@ class VariationalAutoEncoder(BaseAutoEncoder):
 
     def _after_fit(self, X):
         super()._after_fit(X)
+        if getattr(self, "conditions_", None) == "classes":
+            # partial_fit moves the prior: the labels-free codes weigh the classes by it
+            self.net_.module_.set_class_prior(self.class_prior_)
         history = self.net_.history
         self.reconstruction_curve_ = (
             [float(v) for v in history[:, "train_reconstruction"]] if len(history) else []
@@ -636,22 +650,41 @@ class VariationalAutoEncoder(BaseAutoEncoder):
     def _encode(self, batch):
         return self._module().encode(batch)[0]
 
-    def transform(self, X):
+    def _encode_given(self, rows):
+        module = self._module()
+        batch, conditions = module.split(rows)
+        return module.encode(batch, conditions=conditions)[0]
+
+    def transform(self, X, y=None):
         """Encode ``X`` as the mean ``mu(x)`` of the posterior ``q(z|x)``.
 
-        Deterministic: no noise is drawn.
+        Deterministic: no noise is drawn. A model conditioned on classes encodes with
+        ``q(z | x, y)``: given ``y``, the mean for those classes; without ``y`` (in a
+        Pipeline), the mean of ``sum_k p(y_k | x) q(z | x, y_k)``, with ``p(y | x)`` the
+        model's own, from the class prior and the ELBO given each class (4 of the fixed
+        draws of :meth:`score_samples`): no labels needed. A model conditioned on numeric
+        values encodes with ``q(z | x)`` and ignores ``y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Data to encode.
+        y : array-like of shape (n_samples,), default=None
+            The classes of the samples, for a model conditioned on classes.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
             The posterior means, in the float dtype of ``X``.
         """
-        return super().transform(X)
+        if y is None or getattr(self, "conditions_", None) != "classes":
+            if y is not None:
+                self._conditions(y, _num_rows(y), "encode X")  # refused without conditions
+            return super().transform(X)
+        check_is_fitted(self)
+        X = self._validate_input(X)
+        conditions = self._conditions(y, X.shape[0], "encode X")
+        return self._batched(self._encode_given, X, X.dtype, conditions=conditions)
 
     def _validate_scoring_data(self, X):
         check_is_fitted(self)
@@ -819,7 +852,7 @@ class VariationalAutoEncoder(BaseAutoEncoder):
         def importance_weighted(rows):
             module = self._module()
             batch, conditions = module.split(rows)
-            mu, log_var = module.encode(batch)
+            mu, log_var = module.encode(batch, conditions=conditions)
             parts = []
             for start in range(0, n_importance_samples, _IMPORTANCE_CHUNK):
                 z = reparameterise(mu, log_var, eps[start : start + _IMPORTANCE_CHUNK, None])
@@ -935,6 +968,11 @@ def _values(y, n_rows, name):
         raise ValueError(f"{name} has {len(values)} rows of conditions, but there are "
                          f"{n_rows} rows: give one condition per row.")
     return check_float32_range(values, name)
+
+
+def _num_rows(y):
+    """The number of conditions in ``y`` (one for a scalar)."""
+    return max(1, len(y)) if np.ndim(y) else 1
 
 
 def _one_hot(index, n_classes):

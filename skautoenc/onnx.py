@@ -197,7 +197,12 @@ def _embed(graph, source, target, new_name, add_tensor, add_node):
             if out and out not in names:
                 names[out] = new_name(out.split("/")[-1].split(".")[-1] or "t")
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        add_node(node.op_type, [names.get(i, i) if i else "" for i in node.input],
+        inputs = [names.get(i, i) if i else "" for i in node.input]
+        while inputs and not inputs[-1]:
+            # an optional input left out at the end (Clip's max): skl2onnx's
+            # topological sort takes an empty name for a tensor nothing makes
+            inputs.pop()
+        add_node(node.op_type, inputs,
                  [names[o] if o else "" for o in node.output], new_name(node.op_type),
                  op_domain=node.domain, **attrs)
 

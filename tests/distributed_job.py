@@ -132,6 +132,19 @@ try:
 except ValueError as exc:
     report("bad-shard", error=str(exc), fitted=hasattr(model, "net_"))
 
+# 6b. A conditional VAE: the same y on every rank trains as one; a different y fails
+y = load_digits().target[:600]
+model = VariationalAutoEncoder(4, hidden_layer_sizes=(16,), max_iter=3, batch_size=32,
+                               conditional=True, random_state=0)
+report("conditional", **fit_summary(model.fit(X, y)),
+       classes=model.classes_.tolist())
+try:
+    VariationalAutoEncoder(4, max_iter=2, conditional=True, random_state=0).fit(
+        X, (y + rank) % 10)
+    report("different-y", error=None)
+except ValueError as exc:
+    report("different-y", error=str(exc))
+
 # 7. The same rows expected, different rows given
 try:
     AutoEncoder(4, max_iter=2, random_state=0).fit(X[rank::2])

@@ -59,6 +59,9 @@ TINY_ARGS = {
                           "isolation-forest"],
     "bench_distributed.py": ["--epochs", "1", "--widths", "16", "--rows", "32", "64",
                              "--repeats", "1"],
+    "bench_conditional.py": ["--max-iter", "1", "--n-components", "2", "--hidden", "8",
+                             "--per-class", "5", "--importance-samples", "3",
+                             "--figure", "grid.png"],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],
@@ -205,7 +208,7 @@ def test_published_tables_are_generated_from_the_recorded_json():
     assert set(rendered) == {
         "speed.md", "quality.md", "features.md", "onnx.md", "missing.md", "imputation.md",
         "networks.md", "networks_channels.md", "networks_two_layers.md", "speed_conv.md",
-        "outliers.md", "distributed.md",
+        "outliers.md", "distributed.md", "conditional.md",
     }
     for name, text in rendered.items():
         assert (module.TABLES / name).read_text() == text, f"rerun make_tables.py: {name}"

@@ -84,14 +84,45 @@ def test_fitted_attributes_follow_scikit_learn(digits, cvae):
 
 
 def test_transform_needs_no_labels(digits, cvae):
-    # q(z | x) is not conditioned: codes in a Pipeline, without y
+    # the encoder is q(z | x, y); without y, transform weighs the classes by the model's
+    # own p(y | x): on digits whose class the image tells, the codes given the true class
     _, X_test, _, y_test = digits
     codes = cvae.transform(X_test)
     assert codes.shape == (len(X_test), 4)
+    given = np.stack([cvae.transform(X_test, y=np.full(len(X_test), k))
+                      for k in cvae.classes_])
+    assert np.abs(given[1] - given[0]).max() > 0.1  # the encoder does see y
+    # the codes without labels are nearest to those given the true class
+    nearest = np.linalg.norm(given - codes, axis=2).argmin(axis=0)
+    assert np.mean(nearest == y_test) > 0.85
+    # and they are the mixture's mean: weights from the bounds given each class
+    # (with the draws of the weights, 4 of the 32 of score_samples: close, not equal)
+    bounds = np.stack([cvae.score_samples(X_test, np.full(len(X_test), k))
+                       for k in cvae.classes_]) + np.log(cvae.class_prior_)[:, None]
+    weights = np.exp(bounds - logsumexp(bounds, axis=0))
+    mixture = (weights[..., None] * given).sum(axis=0)
+    assert np.median(np.abs(mixture - codes)) < 0.05 * codes.std()
     decoded = cvae.inverse_transform(codes, y=y_test)
     assert decoded.shape == X_test.shape
     with pytest.raises(ValueError, match=r"inverse_transform\(codes, y\)"):
         cvae.inverse_transform(codes)
+
+
+def test_the_encoder_takes_the_class_as_columns_or_as_image_channels(digits):
+    X_train, _, y_train, _ = digits
+    flat = VariationalAutoEncoder(conditional=True, max_iter=1, **FAST).fit(X_train, y_train)
+    assert flat.net_.module_.encoder_layout == "columns"
+    assert flat.net_.module_.encoder.layers[0].in_features == 64 + 10
+    conv = VariationalAutoEncoder(conditional=True, encoder="conv", image_shape=(8, 8),
+                                  conv_channels=(8,), max_iter=1, **FAST).fit(X_train, y_train)
+    assert conv.net_.module_.encoder_layout == "channels"
+    assert conv.net_.module_.encoder.image_shape == (11, 8, 8)  # 1 + 10 channels
+    # numeric conditions cannot be summed over: their encoder sees x alone
+    values = VariationalAutoEncoder(conditional="values", max_iter=1, **FAST).fit(
+        X_train, y_train.astype(float))
+    assert values.net_.module_.encoder_layout is None
+    np.testing.assert_array_equal(values.transform(X_train[:5], y=np.zeros(5)),
+                                  values.transform(X_train[:5]))
 
 
 def test_string_labels(digits):
@@ -250,6 +281,19 @@ def test_onnx_decoder_given_the_conditions(digits, cvae):
         got = session.run(None, {"codes": codes.astype(dtype), "conditions": one_hot})[0]
         assert got.dtype == dtype
         np.testing.assert_allclose(got, cvae.inverse_transform(codes, y_test), atol=1e-5)
+
+
+def test_onnx_encoder_sums_over_the_classes(digits, cvae):
+    ort = pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    pytest.importorskip("skautoenc.onnx")
+
+    _, X_test, _, _ = digits
+    X = X_test.astype(np.float32)
+    session = ort.InferenceSession(skl2onnx.to_onnx(cvae, X[:1]).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    (codes,) = session.run(None, {session.get_inputs()[0].name: X})
+    np.testing.assert_allclose(codes, cvae.transform(X), atol=1e-4)
 
 
 def test_onnx_decoder_of_numeric_conditions():

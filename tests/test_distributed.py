@@ -94,6 +94,14 @@ def test_torchrun_bad_data_fails_every_rank(job_report):
     assert all(r["error"] and "rows='own'" in r["error"] for r in different)
 
 
+def test_torchrun_conditional_vae(job_report):
+    ranks = job_report["conditional"]
+    assert all(r["same_weights"] for r in ranks)
+    assert ranks[0]["classes"] == list(range(10)) and ranks[0]["n_iter"] == 3
+    assert all(r["error"] and "different y" in r["error"]
+               for r in job_report["different-y"])
+
+
 def test_torchrun_ctrl_c_on_one_rank_stops_both_after_the_same_step(job_report):
     ranks = job_report["interrupt"]
     assert all(r["interrupted"] for r in ranks)
