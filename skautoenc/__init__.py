@@ -1,7 +1,8 @@
 """skautoenc: autoencoders as scikit-learn estimators, on PyTorch and skorch."""
 
-# set before the imports below, so that the modules they load can import it at their top
-__version__ = "0.1.0"
+# The one place of the version (pyproject.toml reads it here); set before the imports
+# below, so that the modules they load can import it at their top.
+__version__ = "0.2.0"
 
 from ._autoencoder import AutoEncoder
 from ._denoising import DenoisingAutoEncoder

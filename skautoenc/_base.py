@@ -64,7 +64,7 @@ from ._net import (
 )
 from ._network import RoutedParams
 from ._parallel import current_job, data_parallel
-from ._persistence import FORMAT_VERSION, net_from_state, net_to_state
+from ._persistence import FORMAT_VERSION, check_format, net_from_state, net_to_state
 from ._runtime import compute_settings, fast_bfloat16, resolve_device, warn_at_caller
 from ._validation import (
     check_float32_range,
@@ -702,12 +702,15 @@ class BaseAutoEncoder(
         if "net_" in state:
             state["net_"] = net_to_state(state["net_"], state.pop("_build_params"))
         state["_skautoenc_version"] = __version__
+        state["_skautoenc_format"] = FORMAT_VERSION
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         net_state = state.pop("net_", None)
         saved_version = state.pop("_skautoenc_version", None)
+        # refused before anything is set: a newer or incompatible layout, named
+        check_format(self, state.pop("_skautoenc_format", FORMAT_VERSION), saved_version)
         if saved_version != __version__ and (
             net_state is None or net_state.get("format") == FORMAT_VERSION
         ):

@@ -371,11 +371,11 @@ class AutoEncoderModule(_Wrapper):
     """
 
     def __init__(self, encoder, decoder, n_features, *, code_activation="identity",
-                 output_activation="identity", fill_missing=False, refills_missing=None):
+                 output_activation="identity", fill_missing=False, refills_missing=False):
         super().__init__(encoder, decoder, n_features, fill_missing)
         self.code_activation = ACTIVATIONS[code_activation]()
         self.output_activation = ACTIVATIONS[output_activation]()
-        self.refills_missing = bool(fill_missing if refills_missing is None else refills_missing)
+        self.refills_missing = bool(refills_missing)
 
     def _encode_once(self, X):
         return self.code_activation(self.encoder(self._filled(X)))

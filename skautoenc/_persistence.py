@@ -23,9 +23,11 @@ from skorch.history import History
 from . import __version__
 from ._runtime import available, warn_at_caller
 
-#: Version of the stored layout. Raise it when the layout changes, and keep reading
-#: the older layouts of released versions. 2: the network contract (an encoder and a
-#: decoder module inside the estimator's wrapper).
+#: Version of the stored layout, recorded in every saved estimator (and in its net's
+#: state). Raise it when the layout changes, and keep reading the layouts of released
+#: versions: tests/test_stored_models.py loads a model saved by each release. 2 (skautoenc
+#: 0.2.0, the first release): the network contract, an encoder and a decoder module
+#: inside the estimator's wrapper.
 FORMAT_VERSION = 2
 
 
@@ -99,17 +101,26 @@ def net_to_state(net, build_params):
     }
 
 
-def net_from_state(estimator, state, saved_version=None):
-    """Rebuild the skorch net of ``estimator`` (whose fitted attributes are set), saved
-    by skautoenc ``saved_version``."""
-    version = state.get("format") if isinstance(state, dict) else None
+def check_format(estimator, version, saved_version):
+    """Refuse a stored state of format ``version`` (written by skautoenc
+    ``saved_version``) that this version cannot read, naming both versions."""
     if version != FORMAT_VERSION:
+        newer = isinstance(version, int) and version > FORMAT_VERSION
         raise ValueError(
             f"This {type(estimator).__name__} was saved by skautoenc {saved_version} in "
             f"storage format {version!r}, which skautoenc {__version__} cannot read (it "
-            f"reads format {FORMAT_VERSION}). Load it with the skautoenc version that saved "
-            "it and refit, or re-save it there."
+            f"reads format {FORMAT_VERSION}). "
+            + ("Upgrade skautoenc to load it." if newer else
+               "Load it with the skautoenc version that saved it and refit, or re-save "
+               "it there.")
         )
+
+
+def net_from_state(estimator, state, saved_version=None):
+    """Rebuild the skorch net of ``estimator`` (whose fitted attributes are set), saved
+    by skautoenc ``saved_version``."""
+    check_format(estimator, state.get("format") if isinstance(state, dict) else None,
+                 saved_version)
     device = estimator.device_
     if not available(device):
         warn_at_caller(

@@ -38,3 +38,14 @@ def test_the_docs_index_shows_the_same_example():
     indented = "\n".join(("   " + line) if line else "" for line in first.splitlines())
     assert indented in index
     assert "\n".join("   " + line for line in stated.splitlines()) in index
+
+
+def test_the_five_line_script_runs_and_prints_what_it_says():
+    # scripts/check_wheel.sh runs the same script against the installed wheel
+    script = re.search(r"<!-- five-line script -->\n```python\n(.*?)```", README.read_text(),
+                       flags=re.S).group(1)
+    assert len(script.strip().splitlines()) == 5
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(script, {})
+    assert out.getvalue().strip() == "(1797, 8)"
