@@ -121,4 +121,4 @@ plt.show()
 # ------------------------------
 # ``benchmarks/bench_networks.py`` compares the two networks on MNIST for every estimator
 # (reconstruction, codes as features, the VAE's ELBO, inpainting with the imputer);
-# ``benchmarks/README.md`` has the recorded figures and the machine they ran on.
+# :doc:`/performance_notes` has the recorded figures and the machine they ran on.

@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
 step() { echo "[wheel] $*"; }
-timed() { local start=$SECONDS; "$@"; step "took $((SECONDS - start)) s"; }
+# timed LABEL COMMAND...: run it, then say how long it took
+timed() { local label=$1 start=$SECONDS; shift; "$@"; step "$label: $((SECONDS - start)) s"; }
+quietly() { "$@" > /dev/null 2>&1 || { "$@"; return 1; }; }  # its output only if it fails
 
 rm -rf dist .venv-wheel
-step "building the sdist and the wheel"
 .venv/bin/python -m pip install --disable-pip-version-check --quiet build twine
-timed .venv/bin/python -m build --outdir dist . > /dev/null
+timed "build the sdist and the wheel" quietly .venv/bin/python -m build --outdir dist .
 .venv/bin/python -m twine check --strict dist/*
 .venv/bin/python - <<'PY'
 # the wheel holds the package, its metadata and its license, nothing else
@@ -21,15 +22,23 @@ stray = [n for n in names if not n.startswith(("skautoenc/", "skautoenc-"))]
 assert not stray, f"the wheel holds more than the package: {stray}"
 assert any(n.endswith("licenses/LICENSE") for n in names), "no LICENSE in the wheel"
 print(f"[wheel] {len(names)} files, the package only")
+# and so does the sdist, with the files that build it
+import tarfile
+members = [m.split("/", 1)[1] for m in tarfile.open(glob.glob("dist/*.tar.gz")[0]).getnames()
+           if "/" in m]
+allowed = {"skautoenc", "skautoenc.egg-info", "PKG-INFO", "README.md", "LICENSE",
+           "CHANGELOG.md", "pyproject.toml", "setup.cfg", "MANIFEST.in"}
+stray = [m for m in members if m.split("/")[0] not in allowed]
+assert not stray, f"the sdist holds more than the package: {stray}"
+print(f"[wheel] sdist: {len(members)} files, the package only")
 PY
-step "installing the wheel into a fresh virtual environment"
-timed "$python" -m venv .venv-wheel
+timed "create a fresh virtual environment" "$python" -m venv .venv-wheel
 pip=(.venv-wheel/bin/python -m pip install --disable-pip-version-check --quiet)
-timed "${pip[@]}" "torch==2.13.0+cpu" 2>/dev/null || timed "${pip[@]}" torch==2.13.0
-timed "${pip[@]}" dist/*.whl
-step "skautoenc demo --quick"
-timed .venv-wheel/bin/skautoenc demo --quick --output "$(mktemp -d)" > /dev/null
-step "the README's five-line script"
+timed "install the CPU build of torch" "${pip[@]}" "torch==2.13.0+cpu" 2>/dev/null \
+  || timed "install the CPU build of torch" "${pip[@]}" torch==2.13.0
+timed "install the wheel" "${pip[@]}" dist/*.whl
+timed "skautoenc demo --quick" quietly .venv-wheel/bin/skautoenc demo --quick \
+  --output "$(mktemp -d)"
 .venv/bin/python - > .venv-wheel/readme_script.py <<'PY'
 import re
 text = open("README.md").read()
@@ -37,4 +46,4 @@ script = re.search(r"<!-- five-line script -->\n```python\n(.*?)```", text, re.S
 assert len(script.strip().splitlines()) == 5, script
 print(script)
 PY
-(cd .venv-wheel && timed bin/python readme_script.py)
+(cd .venv-wheel && timed "the README's five-line script" bin/python readme_script.py)

@@ -473,7 +473,7 @@ class BaseAutoEncoder(
             callbacks.append(("lr_schedule", LinearDecay()))
         if self.solver == "adam":
             # torch's fused Adam: one kernel per parameter instead of a dozen per-tensor
-            # operations, the same update to rounding; measured in benchmarks/README.md
+            # operations, the same update to rounding; measured in docs/performance_notes.md
             optimizer, optimizer_params = torch.optim.Adam, {"optimizer__fused": True}
         else:
             optimizer = torch.optim.SGD

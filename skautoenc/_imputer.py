@@ -49,7 +49,7 @@ class _OnePassDenoisingAutoEncoder(DenoisingAutoEncoder):
     a first reconstruction (:meth:`HourglassMLP.encode`). On MNIST the second pass
     filled scattered holes slightly better, square ones slightly worse, and took half as
     long again to fit, which the imputer's time budget (that of ``KNNImputer``) does not
-    leave (benchmarks/README.md, "Imputation").
+    leave (docs/performance_notes.md, "Imputation").
 
     Deletion groups: a fraction ``correlated_deletion`` of the training rows loses a
     group of correlated features (:func:`~skautoenc._corruption.correlated_groups`, of
@@ -130,7 +130,7 @@ class AutoEncoderImputer(RoutedParams, TransformerMixin, BaseEstimator):
         Sizes of the encoder's hidden layers, input side first; the decoder mirrors
         them. On MNIST, 384 filled every kind of hole about 2-3% better than 256, for
         a little more fit time (less than the machine's drift in those runs; see
-        benchmarks/README.md, "Imputation").
+        docs/performance_notes.md, "Imputation").
     noise_level : float, default=0.5
         Fraction of the observed entries deleted from each training row, drawn afresh
         for every minibatch, in [0, 1).

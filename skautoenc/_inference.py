@@ -16,7 +16,7 @@ from ._validation import _copy_to_float32, check_float32_range
 #: zero-padded to this size: every row then goes through matrix products of the same
 #: shape, so a sample's codes do not depend on which other samples share its call
 #: (float32 matrix kernels may sum in a different order for a different number of rows).
-#: The padding sets the cost of a small call; benchmarks/README.md ("transform") has the
+#: The padding sets the cost of a small call; docs/performance_notes.md ("transform") has the
 #: measurements behind the size.
 INFERENCE_BATCH_SIZE = 512
 #: Rows per forward pass on a GPU, where each chunk also pays for transfers and a

@@ -26,7 +26,7 @@ ACTIVATIONS = {
 
 #: The layout of the conv family's feature maps: channels last, whose convolution kernels
 #: (oneDNN's, on the CPU) ran a training step of a two-layer conv network on MNIST in
-#: about four fifths of the time of the default layout (benchmarks/README.md).
+#: about four fifths of the time of the default layout (docs/performance_notes.md).
 CHANNELS_LAST = torch.channels_last
 
 #: Kernel, stride and padding of every layer of the conv family: each layer halves the
@@ -51,7 +51,7 @@ class Linear(nn.Linear):
     runs in training mode, so the layer drops it whenever its mode is set (``train()``,
     ``eval()``): after any training, evaluation starts from a fresh copy. (Dropping it
     after every optimiser step instead, with a step hook, cost about 0.1 ms a step:
-    benchmarks/README.md, "Where the time went".)
+    docs/performance_notes.md, "Where the time went".)
     """
 
     _weight_t = None

@@ -190,7 +190,7 @@ class SparseAutoEncoder(AutoEncoder):
     _net_class = _SparseNet
     # the penalty reads each code unit's mean activation, in (0, 1)
     _code_activation = "logistic"
-    # the sparse codes need their updates on small data too (benchmarks/README.md)
+    # the sparse codes need their updates on small data too (docs/performance_notes.md)
     _auto_max_epochs = 1000
 
     def __init__(
