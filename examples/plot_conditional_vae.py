@@ -34,8 +34,33 @@ from sklearn.model_selection import train_test_split
 
 from skautoenc import VariationalAutoEncoder
 
+# sphinx_gallery_start_ignore
+# isort: split
+# Not shown in the gallery: the tests run every example in seconds
+# (SKAUTOENC_EXAMPLE_TINY=1; tests/test_examples.py also caps the epochs), and
+# SKAUTOENC_MNIST=folder runs it on the MNIST idx files there.
+import os
+
+from skautoenc.datasets import load_mnist
+
+TINY = os.environ.get("SKAUTOENC_EXAMPLE_TINY") == "1"  # a few seconds, for the tests
+
+
+def load_images():
+    """Images as rows of pixels in [0, 1], their labels, and the side of an image."""
+    folder = os.environ.get("SKAUTOENC_MNIST")
+    if not folder:
+        digits = load_digits()
+        return digits.data / 16.0, digits.target, 8
+    X, y = load_mnist(folder)
+    return X[:6000], y[:6000], 28
+# sphinx_gallery_end_ignore
+
 digits = load_digits()
 X, y, side = digits.data / 16.0, digits.target, 8  # pixels in [0, 1], 8x8 images
+# sphinx_gallery_start_ignore
+X, y, side = load_images()  # the same, or MNIST where SKAUTOENC_MNIST is set
+# sphinx_gallery_end_ignore
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, random_state=0, stratify=y
 )
