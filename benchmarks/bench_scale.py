@@ -300,6 +300,7 @@ def main(argv=None):
         args.out,
         {
             "machine": machine(),
+            "data": "generated (sparse uniform values; dense low-rank rows)",
             "settings": settings,
             "sparse": sparse,
             "memmap": memmap,

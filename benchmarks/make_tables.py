@@ -647,7 +647,49 @@ def conditional_tables(payload):
     return "\n\n".join(parts)
 
 
+def scale_tables(payload):
+    """``bench_scale.py``: memory and time of a fit on sparse, memory-mapped and chunked
+    data (each row a dict whose keys are the headings)."""
+    settings = payload["settings"]
+    sparse, memmap = settings["sparse"], settings["memmap"]
+    chunks = settings["chunks"]
+    def number(value):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+    def columns(rows):
+        out = []
+        for key in rows[0]:
+            if isinstance(rows[0][key], str):
+                spec = "{}"
+            elif key == "RSS / dense":
+                spec = lambda v: f"{100 * v:.1f}%"  # noqa: E731
+            else:
+                spec = number
+            out.append((key, key, spec))
+        return out
+
+    parts = [
+        captioned_table(
+            f"Sparse input: a {sparse['n_samples']:,} x {sparse['n_features']:,} CSR matrix "
+            f"at density {sparse['density']:g}, one epoch; the extra memory of the fit "
+            "against the matrix's dense float64 size.",
+            payload["sparse"], columns(payload["sparse"])),
+        captioned_table(
+            f"Memory-mapped input: a dense {memmap['n_samples']:,} x "
+            f"{memmap['n_features']} float32 matrix, one epoch, from memory and from a "
+            "`numpy.memmap` of the same file.",
+            payload["memmap"], columns(payload["memmap"])),
+        captioned_table(
+            f"Chunks: one epoch over a {chunks['n_samples']:,} x {chunks['n_features']} "
+            "array by one `fit`, by a loop of `partial_fit` calls, and by dask-ml's "
+            "`Incremental` (synchronous scheduler); medians over the rounds.",
+            payload["chunks"], columns(payload["chunks"])),
+    ]
+    return "\n\n".join(parts)
+
+
 WRITERS = {
+    "scale": scale_tables,
     "conditional": conditional_tables,
     "distributed": distributed_tables,
     "outliers": outliers_tables,

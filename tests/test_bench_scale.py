@@ -42,3 +42,14 @@ def test_bench_scale_tiny(tmp_path):
         expected.append("dask-ml Incremental")
     assert methods == expected
     assert all(row["samples/s"] > 0 for row in results["chunks"])
+    # the docs' tables render from such a JSON (benchmarks/make_tables.py)
+    spec = importlib.util.spec_from_file_location("make_tables",
+                                                  ROOT / "benchmarks" / "make_tables.py")
+    make_tables = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        spec.loader.exec_module(make_tables)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    text = make_tables.WRITERS["scale"](results)
+    assert text.count("\n|---|") == 3 and "numpy.memmap" in text
