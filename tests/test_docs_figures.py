@@ -22,7 +22,7 @@ PAGES = [
     *(f"docs/user_guide/{name}.rst" for name in (
         "index", "autoencoder", "sparse", "variational", "networks", "outliers",
         "persistence", "deployment", "noise_levels_results", "denoising", "features",
-        "imputation", "missing", "scaling",
+        "imputation", "missing", "scaling", "threads_results",
     )),
 ]
 
