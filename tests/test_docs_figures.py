@@ -22,7 +22,7 @@ PAGES = [
     *(f"docs/user_guide/{name}.rst" for name in (
         "index", "autoencoder", "sparse", "variational", "networks", "outliers",
         "persistence", "deployment", "noise_levels_results", "denoising", "features",
-        "imputation", "missing", "scaling", "threads_results",
+        "imputation", "missing", "scaling", "threads_results", "training",
     )),
 ]
 
@@ -85,3 +85,23 @@ def test_every_figure_of_the_page_is_in_a_recorded_run(page):
         if not any(abs(round(v, decimals) - value) < 1e-9 for v in figures):
             missing.append(number)
     assert not missing, f"{page} states figures no recorded run holds: {missing}"
+
+
+@pytest.mark.parametrize("script, recorded, page", [
+    ("bench_defaults.py", ["defaults.json"], "training_results.rst"),
+    ("bench_threads.py", ["threads_digits.json", "threads_mnist.json"], "threads_results.rst"),
+])
+def test_a_generated_results_page_is_what_its_recorded_json_gives(script, recorded, page,
+                                                                   tmp_path):
+    # the pages a benchmark writes itself (--rst) hold its derived columns (ratios) too:
+    # they must be what the recorded JSON regenerates, not an edit or another run
+    import subprocess
+    import sys
+
+    out = tmp_path / page
+    args = [sys.executable, str(ROOT / "benchmarks" / script), "--from-json",
+            *(str(RECORDED / name) for name in recorded), "--rst", str(out)]
+    if script == "bench_defaults.py":
+        args += ["--plot", str(tmp_path / "curves.png")]
+    subprocess.run(args, check=True, capture_output=True, cwd=tmp_path)
+    assert out.read_text() == (ROOT / "docs" / "user_guide" / page).read_text()
