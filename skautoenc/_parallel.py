@@ -172,6 +172,19 @@ class Job:
             for tensor in module.state_dict().values():
                 dist.broadcast(tensor, src=0)
 
+    def _gather_or_fail(self, report, error, what):
+        """Every rank's ``report``, or its ``error`` in making it: if a rank failed, raise
+        on every rank, this rank's own error where it has one, otherwise a ``ValueError``
+        that says ``what`` of which rank failed, and how."""
+        message = None if error is None else f"{type(error).__name__}: {error}"
+        gathered = self.gather((message, report))
+        for rank, (failed, _) in enumerate(gathered):
+            if failed is not None:
+                if error is not None:
+                    raise error
+                raise ValueError(f"{what} of rank {rank} failed: {failed}")
+        return [report for _, report in gathered]
+
     def agree_on_data(self, X, facts, error, batch_size, holdout):
         """Every rank's :class:`DataFacts` (or its validation ``error``), gathered: raise
         the same error on every rank if one failed; return the facts of all the rows.
@@ -181,17 +194,9 @@ class Job:
         ``holdout(n_samples)`` is the fraction of the rows held out for validation (0
         without) when all the ranks hold ``n_samples`` rows.
         """
-        if error is None:
-            mine = (None, facts, None if self.own else _fingerprint(X))
-        else:
-            mine = (f"{type(error).__name__}: {error}", None, None)
-        reports = self.gather(mine)
-        for rank, (message, _, _) in enumerate(reports):
-            if message is not None:
-                if error is not None:
-                    raise error
-                raise ValueError(f"The training data of rank {rank} failed: {message}")
-        all_facts = [f for _, f, _ in reports]
+        mine = None if error is not None else (facts, None if self.own else _fingerprint(X))
+        reports = self._gather_or_fail(mine, error, "The training data")
+        all_facts = [f for f, _ in reports]
         if len({f.n_features for f in all_facts}) > 1:
             widths = [f.n_features for f in all_facts]
             raise ValueError(f"The ranks' X have different numbers of features: {widths}.")
@@ -201,7 +206,7 @@ class Job:
                 f"processes: use batch_size >= {self.world}, one row per process at least."
             )
         if not self.own:
-            if len({(repr(f), print_) for (_, f, print_) in reports}) > 1:
+            if len({(repr(f), print_) for (f, print_) in reports}) > 1:
                 raise ValueError(
                     "The ranks passed different X, but each rank is meant to pass the same "
                     "rows and train on its share (skautoenc.distributed.config(rows="
@@ -240,17 +245,8 @@ class Job:
         """Every rank's encoded ``conditions`` (a conditional model's ``y``), or its
         ``error`` in encoding them: raise the same error on every rank if one failed, and
         refuse ranks that were meant to pass the same ``y`` but did not."""
-        if error is None:
-            mine = (None, None if conditions is None else _fingerprint(conditions))
-        else:
-            mine = (f"{type(error).__name__}: {error}", None)
-        reports = self.gather(mine)
-        for rank, (message, _) in enumerate(reports):
-            if message is not None:
-                if error is not None:
-                    raise error
-                raise ValueError(f"The conditions y of rank {rank} failed: {message}")
-        if len({print_ for _, print_ in reports}) > 1:
+        mine = None if conditions is None else _fingerprint(conditions)
+        if len(set(self._gather_or_fail(mine, error, "The conditions y"))) > 1:
             raise ValueError(
                 "The ranks passed different y: every rank is meant to pass the same rows "
                 "and the same conditions, and to train on its share of them."

@@ -38,26 +38,36 @@ def data():
 
 
 def models():
-    """``{name: (fitted model, {output name: array})}``."""
+    """``{name: fitted model}``."""
     X, X_missing, y = data()
-    out = {}
-    for cls in (AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder, VariationalAutoEncoder):
-        model = cls(n_components=2, **TINY).fit(X)
-        out[cls.__name__] = (model, {"transform": model.transform(X),
-                                     "score_samples": model.score_samples(X)})
-    model = AutoEncoder(n_components=2, missing_values=np.nan, **TINY).fit(X_missing)
-    out["AutoEncoder-missing"] = (model, {"transform": model.transform(X_missing)})
-    model = VariationalAutoEncoder(n_components=2, conditional=True, **TINY).fit(X, y)
-    out["VariationalAutoEncoder-conditional"] = (model, {
-        "transform": model.transform(X), "score_samples": model.score_samples(X, y),
-        "sample": model.sample(3, y=1, random_state=0)})
-    model = AutoEncoderImputer(n_components=2, add_indicator=True, **TINY).fit(X_missing)
-    out["AutoEncoderImputer"] = (model, {"transform": model.transform(X_missing)})
-    model = AutoEncoderOutlierDetector(AutoEncoder(n_components=2, **TINY), n_estimators=1,
-                                       random_state=0).fit(X)
-    out["AutoEncoderOutlierDetector"] = (model, {"decision_function":
-                                                 model.decision_function(X)})
+    out = {cls.__name__: cls(n_components=2, **TINY).fit(X)
+           for cls in (AutoEncoder, DenoisingAutoEncoder, SparseAutoEncoder,
+                       VariationalAutoEncoder)}
+    out["AutoEncoder-missing"] = AutoEncoder(n_components=2, missing_values=np.nan,
+                                             **TINY).fit(X_missing)
+    out["VariationalAutoEncoder-conditional"] = VariationalAutoEncoder(
+        n_components=2, conditional=True, **TINY).fit(X, y)
+    out["AutoEncoderImputer"] = AutoEncoderImputer(n_components=2, add_indicator=True,
+                                                   **TINY).fit(X_missing)
+    out["AutoEncoderOutlierDetector"] = AutoEncoderOutlierDetector(
+        AutoEncoder(n_components=2, **TINY), n_estimators=1, random_state=0).fit(X)
     return out
+
+
+def answers(model, name):
+    """``{output name: array}``: what the model ``name`` of :func:`models` answers on
+    :func:`data`; stored when it is saved, and compared when a later version loads it."""
+    X, X_missing, y = data()
+    if name == "AutoEncoder-missing":
+        return {"transform": model.transform(X_missing)}
+    if name == "VariationalAutoEncoder-conditional":
+        return {"transform": model.transform(X), "score_samples": model.score_samples(X, y),
+                "sample": model.sample(3, y=1, random_state=0)}
+    if name == "AutoEncoderImputer":
+        return {"transform": model.transform(X_missing)}
+    if name == "AutoEncoderOutlierDetector":
+        return {"decision_function": model.decision_function(X)}
+    return {"transform": model.transform(X), "score_samples": model.score_samples(X)}
 
 
 def main():
@@ -67,10 +77,11 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = models()
-    for name, (model, outputs) in fitted.items():
+    for name, model in fitted.items():
         (folder / f"{name}.pkl").write_bytes(pickle.dumps(model))
         sio.dump(model, folder / f"{name}.skops")
-        expected.update({f"{name}/{key}": value for key, value in outputs.items()})
+        expected.update({f"{name}/{key}": value
+                         for key, value in answers(model, name).items()})
     np.savez(folder / "expected.npz", **expected)
     print(f"wrote {len(fitted)} models to {folder}")
 
