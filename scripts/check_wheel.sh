@@ -34,8 +34,8 @@ print(f"[wheel] sdist: {len(members)} files, the package only")
 PY
 timed "create a fresh virtual environment" "$python" -m venv .venv-wheel
 pip=(.venv-wheel/bin/python -m pip install --disable-pip-version-check --quiet)
-timed "install the CPU build of torch" "${pip[@]}" "torch==2.13.0+cpu" 2>/dev/null \
-  || timed "install the CPU build of torch" "${pip[@]}" torch==2.13.0
+timed "install the CPU build of torch" bash scripts/install_torch.sh .venv-wheel/bin/python \
+  --quiet
 timed "install the wheel" "${pip[@]}" dist/*.whl
 timed "skautoenc demo --quick" quietly .venv-wheel/bin/skautoenc demo --quick \
   --output "$(mktemp -d)"

@@ -16,14 +16,11 @@ else
 fi
 pip=(.venv/bin/python -m pip install --disable-pip-version-check)
 
-# A bare "torch" requirement would pull a CUDA build of several GB: install the CPU build
-# first, from a local CPU wheel where the machine carries one (pip's find-links), or else
-# from PyPI's neighbour, PyTorch's CPU index. pip shows its progress: the download of
-# torch, where there is one, is the long part of the set-up.
+# The CPU build of torch first (scripts/install_torch.sh says why and from where), with
+# pip's progress: the download of torch, where there is one, is the long part.
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   step "installing the CPU build of torch (about 200 MB where it is downloaded)"
-  "${pip[@]}" --progress-bar on "torch==2.13.0+cpu" 2>/dev/null \
-    || "${pip[@]}" --progress-bar on torch --index-url https://download.pytorch.org/whl/cpu
+  bash scripts/install_torch.sh .venv/bin/python --progress-bar on
 else
   step "torch $(.venv/bin/python -c 'import torch; print(torch.__version__)') is installed"
 fi

@@ -13,7 +13,7 @@ if [ ! -x .venv-min/bin/python ]; then
   "$python" -m venv .venv-min
 fi
 pip=(.venv-min/bin/python -m pip install --disable-pip-version-check --quiet)
-"${pip[@]}" "torch==2.13.0+cpu" 2>/dev/null || "${pip[@]}" torch==2.13.0
+bash scripts/install_torch.sh .venv-min/bin/python --quiet
 pins=$(.venv-min/bin/python scripts/min_versions.py)
 step "installing $pins and skautoenc[tests]"
 "${pip[@]}" $pins -e ".[tests]"
