@@ -688,7 +688,61 @@ def scale_tables(payload):
     return "\n\n".join(parts)
 
 
+def pretraining_tables(payload):
+    """``bench_pretraining.py``: each network shape with and without pretraining, against
+    PCA; then what ``tests/test_pretraining.py`` asserts, measured on its settings."""
+    config = payload["config"]
+    parts = []
+    for shape in payload["shapes"]:
+        parts.append(captioned_table(
+            f"Network {shape['architecture']}, logistic hidden units (ReLU in the last "
+            f"row), {payload['n_train']:,} training and {payload['n_test']:,} held-out "
+            f"images; {config['epochs']} fine-tuning epochs for every autoencoder (Adam, "
+            f"learning rate {config['learning_rate']:g}, batch {config['batch_size']}, no "
+            f"stopping on a plateau), {config['pretraining_epochs']} pretraining epochs "
+            "per layer; the held-out error is the mean over held-out images of the "
+            "squared error summed over the pixels, before fine-tuning (the network as "
+            "initialised: random, or the unrolled pretrained stack) and after it. The "
+            f"whole shape took {shape['total_seconds']:.0f} s.",
+            shape["results"],
+            [("method", "method", "{}"),
+             ("pretraining (s)", "pretraining_time_s", "{:.1f}"),
+             ("error before fine-tuning", "error_before_finetuning", "{:.2f}"),
+             ("fine-tuning epochs", "finetuning_epochs", "{}"),
+             ("fine-tuning / fit (s)", "finetuning_time_s", "{:.1f}"),
+             ("held-out error", "test_error", "{:.2f}"),
+             ("per-pixel MSE", "per_pixel_mse", "{:.4f}")],
+        ))
+    tests = payload.get("test_settings")
+    if tests:
+        parts.append(captioned_table(
+            "The settings of `tests/test_pretraining.py`: `load_digits` / 16, 70/30 split "
+            f"(`random_state=0`), network {tests['deep_network']} with logistic hidden "
+            "units and the default pretraining settings; held-out error (as above) with "
+            "no fine-tuning and after 10 epochs of it.",
+            tests["held_out_errors"],
+            [("pretraining", lambda r: f"`{r['pretraining']!r}`", "{}"),
+             ("no fine-tuning (`max_iter=0`)", "max_iter=0", "{:.2f}"),
+             ("`max_iter=10`", "max_iter=10", "{:.2f}")],
+        ))
+        rbm = tests["rbm_settings"]
+        parts.append(captioned_table(
+            "The first RBM of the stack (64 Bernoulli visible, 64 Bernoulli hidden units) "
+            "against `sklearn.neural_network.BernoulliRBM`, both with learning rate "
+            f"{rbm['learning_rate']:g}, batch size {rbm['batch_size']} and "
+            f"{rbm['n_iter']} epochs on all of `load_digits` / 16: the mean squared error "
+            "of the one-step mean-field reconstruction (summed over pixels) and sklearn's "
+            "pseudo-likelihood score (mean of 3 draws).",
+            tests["rbm"],
+            [("RBM", "rbm", "{}"),
+             ("reconstruction error", "reconstruction_error", "{:.2f}"),
+             ("pseudo-likelihood", "pseudo_likelihood", "{:.1f}")],
+        ))
+    return "\n\n".join(parts)
+
+
 WRITERS = {
+    "pretraining": pretraining_tables,
     "scale": scale_tables,
     "conditional": conditional_tables,
     "distributed": distributed_tables,

@@ -24,6 +24,7 @@ PAGES = [
         "persistence", "deployment", "noise_levels_results", "denoising", "features",
         "imputation", "missing", "scaling", "threads_results", "training",
     )),
+    "docs/pretraining_results.md",
 ]
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
@@ -50,9 +51,12 @@ def _recorded_figures():
 
 
 def _prose(text):
-    """The page without its code: reStructuredText's indented literal blocks, and inline
-    literals (````dask-ml==2025.1````: a version or an argument, not a figure)."""
+    """The page without its code: reStructuredText's indented literal blocks, Markdown's
+    fenced ones, and inline literals (````dask-ml==2025.1````, ```0.5```: a version or an
+    argument, not a figure)."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
     text = re.sub(r"``.*?``", "``code``", text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "`code`", text)
     kept, skipping = [], False
     for line in text.splitlines():
         if line.strip().startswith((".. code-block::", ".. math::")) or line.endswith("::"):
