@@ -62,6 +62,7 @@ TINY_ARGS = {
     "bench_conditional.py": ["--max-iter", "1", "--n-components", "2", "--hidden", "8",
                              "--per-class", "5", "--importance-samples", "3",
                              "--figure", "grid.png"],
+    "bench_outlier_scores.py": ["--tasks", "1", "--max-iter", "1", "--contaminated"],
     "bench_pretraining.py": [
         "--hidden", "16", "--code", "4", "--epochs", "1", "--pretraining-epochs", "1",
     ],
@@ -209,6 +210,7 @@ def test_published_tables_are_generated_from_the_recorded_json():
         "speed.md", "quality.md", "features.md", "onnx.md", "missing.md", "imputation.md",
         "networks.md", "networks_channels.md", "networks_two_layers.md", "speed_conv.md",
         "outliers.md", "distributed.md", "conditional.md", "scale.md", "pretraining.md",
+        "outlier_scores.md",
     }
     for name, text in rendered.items():
         assert (module.TABLES / name).read_text() == text, f"rerun make_tables.py: {name}"
