@@ -24,7 +24,8 @@ PAGES = [
         "persistence", "deployment", "noise_levels_results", "denoising", "features",
         "imputation", "missing", "scaling", "threads_results", "training",
     )),
-    "docs/pretraining_results.md",
+    "docs/pretraining_results.md", "docs/benchmark_results.md", "docs/benchmarks.rst",
+    "docs/install.rst", "README.md",
 ]
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
