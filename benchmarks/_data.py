@@ -11,6 +11,10 @@ from skautoenc._demo import _json_ready
 from skautoenc._demo import format_table as demo_format_table
 from skautoenc.datasets import load_mnist
 
+#: When the script that imports these helpers started (near enough: they are imported
+#: first), so that each recorded run says how long it took.
+_STARTED = time.perf_counter()
+
 
 def load_dataset(path=None, n_train=8000, n_test=2000, random_state=0):
     """X_train, X_test, y_train, y_test scaled to [0, 1], and the data's name.
@@ -101,9 +105,13 @@ def format_table(rows):
 
 
 def write_json(path, payload):
-    """Write ``payload`` as strict JSON: numpy numbers as floats, NaN and infinity as null."""
+    """Write ``payload`` as strict JSON: numpy numbers as floats, NaN and infinity as null;
+    with ``script_seconds``, the time from the script's start to this write, unless the
+    payload has it (a merge of earlier runs)."""
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        payload = {**payload, "script_seconds": payload.get(
+            "script_seconds", time.perf_counter() - _STARTED)}
         payload = _json_ready(json.loads(json.dumps(payload, default=float)))
         Path(path).write_text(json.dumps(payload, indent=2, allow_nan=False))
         print(f"wrote {path}")

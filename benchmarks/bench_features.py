@@ -182,6 +182,9 @@ def main(argv=None):
     print(f"\ndata: {name}; seeds {seeds}; epochs: {epochs_text}")
     print(format_table([{c: r.get(c, float("nan")) for c in columns} for r in rows]))
     payload = {"machine": info, "data": name, "args": {**vars(args), "max_iter": epochs}}
+    if args.merge and all("script_seconds" in result for result in loaded):
+        # the seeds' runs, one after another: their times add up
+        payload["script_seconds"] = sum(result["script_seconds"] for result in loaded)
     write_json(args.out, {**payload, "rows": rows, "runs": runs})
     if args.plot:
         plot(rows, args.plot, f"Codes as features on {name} (mean +- sd over seeds {seeds})")

@@ -28,7 +28,9 @@ PAGES = [
     "docs/install.rst", "README.md",
 ]
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
+#: A decimal number; not a part of a version (``1.6.1``), a name or an identifier
+#: (``arXiv:2408.09791``).
+_NUMBER = re.compile(r"(?<![\w.:])-?\d+\.\d+(?![\w.])")
 
 
 def _values(node):
