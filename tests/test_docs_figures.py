@@ -28,9 +28,9 @@ PAGES = [
     "docs/install.rst", "README.md",
 ]
 
-#: A decimal number; not a part of a version (``1.6.1``), a name or an identifier
-#: (``arXiv:2408.09791``).
-_NUMBER = re.compile(r"(?<![\w.:])-?\d+\.\d+(?![\w.])")
+#: A decimal number, also at the end of a sentence; not a part of a version (``1.6.1``),
+#: a name or an identifier (``arXiv:2408.09791``).
+_NUMBER = re.compile(r"(?<![\w.:])-?\d+\.\d+(?!\w|\.\w)")
 
 
 def _values(node):
@@ -80,6 +80,11 @@ def test_a_figure_no_run_recorded_is_caught():
         any(abs(round(v, len(n.split(".")[1])) - float(n)) < 1e-9 for v in figures)
         for n in typed
     )
+
+
+def test_figures_are_read_at_the_end_of_a_sentence_and_versions_are_not():
+    text = "It reached -21.0. Then 0.95, with scikit-learn 1.6.1 (arXiv:2408.09791)."
+    assert _NUMBER.findall(text) == ["-21.0", "0.95"]
 
 
 @pytest.mark.parametrize("page", PAGES)
