@@ -128,7 +128,7 @@ def parse_sizes(text):
     return tuple(int(s) for s in text.split(",") if s.strip())
 
 
-def test_settings(seed=0):
+def measure_test_settings(seed=0):
     """What ``tests/test_pretraining.py`` asserts, measured on its own data and settings:
     ``load_digits`` / 16, a 70/30 split with ``random_state=0``."""
     from sklearn.datasets import load_digits
@@ -255,7 +255,7 @@ def main(argv=None):
         "shapes": shapes,
     }
     if args.test_settings:
-        report["test_settings"] = test_settings(args.seed)
+        report["test_settings"] = measure_test_settings(args.seed)
         for row in report["test_settings"]["held_out_errors"]:
             print(row)
         for row in report["test_settings"]["rbm"]:

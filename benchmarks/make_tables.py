@@ -521,8 +521,8 @@ def outliers_tables(payload):
                             else DEEP_SVDD_MNIST.get(row["digit"]))
         parts.append(captioned_table(
             "One-class MNIST, AUROC per normal digit; in the last column, for reference "
-            "and not measured here, the one-class Deep SVDD of Ruff et al. (2018, Table 1, "
-            "mean of 10 seeds), trained on the about 6,000 images of a digit in MNIST's "
+            "and not measured here, the one-class Deep SVDD of Ruff et al. (2018, Table 1), "
+            "trained on the about 6,000 images of a digit in MNIST's "
             "training set and tested on its 10,000 test images.",
             rows,
             [("digit", "digit", "{}"), *[(f"`{m}`", m, "{:.3f}") for m in methods],
