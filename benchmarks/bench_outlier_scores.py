@@ -52,6 +52,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from skautoenc import AutoEncoderOutlierDetector, DenoisingAutoEncoder
+from skautoenc._outlier import _row_errors
 
 #: Numbers of neighbours of the distance scores.
 NEIGHBOURS = (1, 5)
@@ -73,16 +74,19 @@ TIMED = {
 }
 
 
-def knn_distances(train, test, k):
+def knn_distances(train, k, test=None):
     """Mean distance to the ``k`` nearest training rows: of each training row (itself
-    left out) and of each test row."""
+    left out), and of each test row when ``test`` is given."""
     nn = NearestNeighbors(n_neighbors=k + 1).fit(train)
     on_train = nn.kneighbors(train, n_neighbors=k + 1)[0][:, 1:].mean(axis=1)
+    if test is None:
+        return on_train
     return on_train, nn.kneighbors(test, n_neighbors=k)[0].mean(axis=1)
 
 
 def squared_errors(network, X):
-    return ((network.inverse_transform(network.transform(X)) - X) ** 2).sum(axis=1)
+    """Each row's summed squared error: the detector's score of one network."""
+    return _row_errors([network], X, np.ones(X.shape[1]))
 
 
 def candidate_scores(X, X_test, n_components, max_iter, seed=0):
@@ -108,8 +112,8 @@ def candidate_scores(X, X_test, n_components, max_iter, seed=0):
     codes, test_codes = network.transform(X), network.transform(X_test)
     for k in NEIGHBOURS:
         on_train[f"code-knn-{k}"], scores[f"code-knn-{k}"] = knn_distances(
-            codes, test_codes, k)
-        on_train[f"pixel-knn-{k}"], scores[f"pixel-knn-{k}"] = knn_distances(X, X_test, k)
+            codes, k, test_codes)
+        on_train[f"pixel-knn-{k}"], scores[f"pixel-knn-{k}"] = knn_distances(X, k, X_test)
     for other in ("code-knn-5", "pixel-knn-5"):
         scores[f"reconstruction+{other}"] = sum(
             scores[name] / np.median(on_train[name]) for name in ("reconstruction", other))
@@ -137,7 +141,7 @@ def contamination_study(tasks, n_components, max_iter, seed=0):
                 flags[f"first pass, {first} epochs"] = squared_errors(short, X)
             full = clone(network).set_params(max_iter=epochs).fit(X)
             flags["fully trained"] = squared_errors(full, X)
-            flags["10 nearest, pixel space"] = knn_distances(X, X[:1], 10)[0]
+            flags["10 nearest, pixel space"] = knn_distances(X, 10)
             flags["first pass, 30 epochs + 10 nearest"] = (
                 rankdata(flags[f"first pass, {FIRST_PASS_EPOCHS[1]} epochs"])
                 + rankdata(flags["10 nearest, pixel space"]))

@@ -107,7 +107,7 @@ def run_pca(X_train, X_test, args):
     }
 
 
-def format_table(results, n_features):
+def format_table(results):
     header = (
         "| method | pretraining (s) | error before fine-tuning | fine-tuning epochs "
         "| fine-tuning / fit (s) | held-out error | per-pixel MSE |"
@@ -119,7 +119,7 @@ def format_table(results, n_features):
             f"| {r['method']} | {r['pretraining_time_s']:.1f} "
             f"| {'-' if before is None else f'{before:.2f}'} | {r['finetuning_epochs']} "
             f"| {r['finetuning_time_s']:.1f} | {r['test_error']:.2f} "
-            f"| {r['test_error'] / n_features:.4f} |"
+            f"| {r['per_pixel_mse']:.4f} |"
         )
     return "\n".join(lines)
 
@@ -198,11 +198,11 @@ def run_shape(hidden, X_train, X_test, args):
     for pretraining, activation in runs:
         results.append(run_autoencoder(pretraining, X_train, X_test, args, activation))
         r = results[-1]
-        r["per_pixel_mse"] = r["test_error"] / n_features
         print(f"  {r['method']}: held-out error {r['test_error']:.2f}", flush=True)
-    results[0]["per_pixel_mse"] = results[0]["test_error"] / n_features
+    for r in results:
+        r["per_pixel_mse"] = r["test_error"] / n_features
     print()
-    print(format_table(results, n_features))
+    print(format_table(results))
     return {"hidden_layer_sizes": list(hidden), "architecture": shape,
             "total_seconds": time.perf_counter() - start, "results": results}
 
