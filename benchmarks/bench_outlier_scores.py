@@ -30,8 +30,13 @@ here): the share of those intruders that each way of flagging training rows puts
 the tenth it flags (the first pass of ``refit=True`` after 10, 30 or 60 epochs, the
 fully trained network, the distance to the 10 nearest training images, and the sum of
 the ranks of the 30-epoch error and that distance), and the held-out AUROC of one network
-trained on every row, on the rows left by two of those flags, and on the clean rows only
-(the oracle no detector has).
+trained on every row, on the rows left by two of those flags, on those left when the
+30-epoch pass flags 30% or 50% of them, on those left by three such passes (each trained
+on the rows the last left), and on the clean rows only (the oracle no detector has). Then
+what leaving rows out costs where none is an intruder (the clean rows without the 10%,
+30% or 50% that a first pass on them flags), and robust training instead of a flag: one
+network on every row whose loss leaves out the 10% of each minibatch's rows of the highest
+loss (the loss truncation of ALTBI, at a fixed batch size).
 
 Run ``python benchmarks/bench_outlier_scores.py --data ../shared/data/mnist
 --contaminated --out benchmarks/recorded/outlier_scores.json``; without ``--data``,
@@ -52,6 +57,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from skautoenc import AutoEncoderOutlierDetector, DenoisingAutoEncoder
+from skautoenc._losses import ReconstructionLoss, reconstruction_error
 from skautoenc._outlier import _row_errors
 
 #: Numbers of neighbours of the distance scores.
@@ -62,6 +68,14 @@ MASK_DRAWS = 4
 #: The contamination study: the first passes' epochs, and the share of rows flagged.
 FIRST_PASS_EPOCHS = (10, 30, 60)
 FLAGGED_SHARE = 0.1
+#: The shares of the training rows that the 30-epoch first pass leaves out, on the
+#: contaminated rows and on the clean ones (where leaving rows out costs).
+LEFT_OUT_SHARES = (0.1, 0.3, 0.5)
+#: Iterated flags: first passes, each trained on the rows the last one left.
+FLAG_ROUNDS = 3
+#: Loss truncation: the share of each minibatch's rows, those of the highest loss, left
+#: out of its loss.
+TRUNCATED_SHARE = 0.1
 #: The detector at pyod's budget: the epochs pyod's AutoEncoder trains by default.
 PYOD_EPOCHS = 10
 
@@ -82,6 +96,26 @@ def knn_distances(train, k, test=None):
     if test is None:
         return on_train
     return on_train, nn.kneighbors(test, n_neighbors=k)[0].mean(axis=1)
+
+
+class TruncatedLoss(ReconstructionLoss):
+    """The reconstruction loss in training without the rows of the :data:`TRUNCATED_SHARE`
+    highest losses of each minibatch (the truncation of ALTBI, arXiv:2408.09791, at a
+    fixed batch size); the whole batch in evaluation."""
+
+    def forward(self, output, target):
+        if not self.training or self.missing:
+            return super().forward(output, target)
+        losses = reconstruction_error(output, target, self.loss)
+        kept = max(1, int(round(len(losses) * (1 - TRUNCATED_SHARE))))
+        return losses.sort().values[:kept].mean()
+
+
+class TruncatedDenoisingAutoEncoder(DenoisingAutoEncoder):
+    """A ``DenoisingAutoEncoder`` trained on :class:`TruncatedLoss`."""
+
+    def _net_params(self):
+        return {**super()._net_params(), "criterion": TruncatedLoss}
 
 
 def squared_errors(network, X):
@@ -149,15 +183,35 @@ def contamination_study(tasks, n_components, max_iter, seed=0):
                 flagged = flag > np.quantile(flag, 1 - FLAGGED_SHARE)
                 recall.setdefault(name, {})[task] = float(intruder[flagged].sum()
                                                           / intruder.sum())
+            first = f"first pass, {FIRST_PASS_EPOCHS[1]} epochs"
             kept = {"every row": np.ones(len(X), bool), "clean rows only (oracle)": ~intruder}
-            for name in (f"first pass, {FIRST_PASS_EPOCHS[1]} epochs",
-                         "first pass, 30 epochs + 10 nearest"):
-                kept[f"without the tenth flagged by: {name}"] = (
-                    flags[name] <= np.quantile(flags[name], 1 - FLAGGED_SHARE))
+            kept[_left_out(FLAGGED_SHARE)] = _without(flags[first], FLAGGED_SHARE)
+            kept[f"without the tenth flagged by: {first} + 10 nearest"] = _without(
+                flags[f"{first} + 10 nearest"], FLAGGED_SHARE)
+            for share in LEFT_OUT_SHARES[1:]:
+                kept[_left_out(share)] = _without(flags[first], share)
+            rounds = np.ones(len(X), bool)
+            for _ in range(FLAG_ROUNDS):
+                short = clone(network).set_params(max_iter=min(FIRST_PASS_EPOCHS[1], epochs))
+                rounds = _without(squared_errors(short.fit(X[rounds]), X), FLAGGED_SHARE)
+            kept[f"without the tenth flagged by: {FLAG_ROUNDS} first passes, each on the "
+                 "rows the last left"] = rounds
+            # the cost of leaving rows out where none is an intruder
+            short = clone(network).set_params(max_iter=min(FIRST_PASS_EPOCHS[1], epochs))
+            clean_errors = squared_errors(short.fit(X[~intruder]), X)
+            for share in LEFT_OUT_SHARES:
+                kept[_left_out(share, clean=True)] = (
+                    ~intruder & _without(np.where(intruder, np.inf, clean_errors), share,
+                                         among=~intruder))
             for name, rows in kept.items():
                 trained = clone(network).set_params(max_iter=epochs).fit(X[rows])
                 auroc.setdefault(name, {})[task] = roc_auc_score(
                     normal, -squared_errors(trained, X_test))
+            truncated = TruncatedDenoisingAutoEncoder(**network.get_params()).set_params(
+                max_iter=epochs).fit(X)
+            auroc.setdefault(f"every row, the {TRUNCATED_SHARE:.0%} of each minibatch of "
+                             "the highest loss left out of it (loss truncation)", {})[task] = (
+                roc_auc_score(normal, -squared_errors(truncated, X_test)))
         print(f"contaminated {task}: " + ", ".join(
             f"{name} {values[task]:.3f}" for name, values in {**recall, **auroc}.items()),
             flush=True)
@@ -167,8 +221,45 @@ def contamination_study(tasks, n_components, max_iter, seed=0):
                  "mean": float(np.mean(list(values.values())))}
                 for name, values in table.items()]
 
-    return {"flagged_share": FLAGGED_SHARE, "recall": rows(recall, "flag"),
-            "auroc": rows(auroc, "trained on")}
+    study = {"flagged_share": FLAGGED_SHARE, "recall": rows(recall, "flag"),
+             "auroc": rows(auroc, "trained on")}
+    return {**study, "left_out": left_out_summary(study["auroc"])}
+
+
+def _left_out(share, clean=False):
+    """The name of the rows left when the 30-epoch first pass flags ``share`` of them:
+    of the contaminated rows, or of the clean ones (``clean``)."""
+    first = f"first pass, {FIRST_PASS_EPOCHS[1]} epochs"
+    if clean:
+        return f"clean rows only, without the {share:.0%} flagged by: {first}"
+    part = "the tenth" if share == FLAGGED_SHARE else f"the {share:.0%}"
+    return f"without {part} flagged by: {first}"
+
+
+def left_out_summary(auroc_rows):
+    """Per share of the rows left out: the mean AUROC on contaminated and on clean rows,
+    the drop from one to the other, and how each moved from the first share, in points."""
+    mean = {row["trained on"]: row["mean"] for row in auroc_rows}
+    shares = [s for s in LEFT_OUT_SHARES if _left_out(s) in mean]
+    if not shares:
+        return []
+    base = shares[0]
+    return [{"share": share, "contaminated": mean[_left_out(share)],
+             "clean": mean[_left_out(share, clean=True)],
+             "drop_points": 100 * (mean[_left_out(share, clean=True)]
+                                   - mean[_left_out(share)]),
+             "contaminated_gain_points": 100 * (mean[_left_out(share)]
+                                                - mean[_left_out(base)]),
+             "clean_loss_points": 100 * (mean[_left_out(base, clean=True)]
+                                         - mean[_left_out(share, clean=True)])}
+            for share in shares]
+
+
+def _without(errors, share, among=None):
+    """The rows whose ``errors`` are not among the ``share`` highest of the rows
+    ``among`` (all rows by default)."""
+    reference = errors if among is None else errors[among]
+    return errors <= np.quantile(reference, 1 - share)
 
 
 def contaminated_tasks(path):
