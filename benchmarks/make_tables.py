@@ -819,9 +819,10 @@ def outlier_scores_tables(payload):
     tables = [scores, recall, auroc]
     if study.get("left_out"):
         tables.append(captioned_table(
-            "Leaving out a larger share: the network trained on the rows the 30-epoch first "
+            "Leaving out another share: the network trained on the rows the 30-epoch first "
             "pass leaves, on the contaminated rows and on the clean ones, the drop from one "
-            "to the other, and how each moved from the first share (points, hundredths).",
+            "to the other, and how each moved from the tenth that the detector leaves out "
+            "at least (points, hundredths).",
             study["left_out"],
             [("share left out", "share", "{:.0%}"),
              ("contaminated", "contaminated", "{:.4f}"),
