@@ -24,10 +24,12 @@ TABLE_NOISE_LEVEL = 0.8
 
 #: ``refit=True``: the first networks train this share of the epochs, at least
 #: ``REFIT_MIN_EPOCHS``; they leave out the ``contamination`` share of the training rows
-#: with the highest errors, ``REFIT_AUTO_SHARE`` for ``contamination="auto"``.
+#: with the highest errors, and never less than ``REFIT_MIN_SHARE`` (all of it for
+#: ``contamination="auto"``): a short network ranks the outliers imprecisely, and left
+#: to the true share it keeps more of them (the user guide's "Outlier detection").
 REFIT_FIRST_EPOCHS = 0.15
 REFIT_MIN_EPOCHS = 5
-REFIT_AUTO_SHARE = 0.1
+REFIT_MIN_SHARE = 0.1
 
 #: Rows whose errors are computed at once: bounds the memory that scoring takes.
 SCORING_CHUNK_ROWS = 4096
@@ -129,8 +131,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         Train in two passes, for training data that hold outliers, which the networks
         would otherwise learn to reconstruct. Networks trained for 15% of the epochs
         first (autoencoders learn the bulk of their data before its rare outliers) flag
-        the ``contamination`` share of the training rows with the highest errors (10%
-        for ``"auto"``); the final networks train without those rows. It costs little
+        the training rows with the highest errors: the ``contamination`` share, but no
+        less than 10% (10% for ``"auto"``), since these short networks rank the outliers
+        imprecisely. The final networks train without those rows. It costs little
         time: the first pass is short, and the final networks train on fewer rows.
         ``False``: one pass on every row, which ranked a little better on clean
         training data.
@@ -319,10 +322,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _inliers(self, networks, X):
         """The training rows that ``networks`` do not flag: all but the ``contamination``
-        share of the highest squared errors (:data:`REFIT_AUTO_SHARE` for ``"auto"``),
-        summed as :meth:`score_samples` sums them."""
+        share of the highest squared errors, no less than :data:`REFIT_MIN_SHARE` (that
+        share for ``"auto"``), summed as :meth:`score_samples` sums them."""
         errors = _row_errors(networks, X, np.ones(X.shape[1]))
-        share = REFIT_AUTO_SHARE if self.contamination == "auto" else self.contamination
+        share = (REFIT_MIN_SHARE if self.contamination == "auto"
+                 else max(self.contamination, REFIT_MIN_SHARE))
         kept = errors <= np.quantile(errors, 1.0 - share)
         return kept if kept.sum() >= 2 else np.ones(len(X), dtype=bool)
 

@@ -124,6 +124,17 @@ def test_refit_leaves_out_the_flagged_training_samples(digits):
         is_other, -plain.score_samples(X))
 
 
+def test_refit_leaves_out_at_least_a_tenth(digits):
+    X = digits[0]
+    fitted = {c: detector(contamination=c).fit(X) for c in (0.02, 0.1, 0.25)}
+    # below a tenth, the final networks train on the same rows: the same scores, while
+    # the threshold still follows contamination
+    assert_allclose(fitted[0.02].score_samples(X), fitted[0.1].score_samples(X))
+    assert fitted[0.02].offset_ < fitted[0.1].offset_
+    # above it, fewer rows
+    assert not np.allclose(fitted[0.25].score_samples(X), fitted[0.1].score_samples(X))
+
+
 def test_settings_reach_the_networks_and_leave_the_estimator_alone(small_X):
     estimator = AutoEncoder(n_components=2, **TINY)
     fitted = AutoEncoderOutlierDetector(estimator, missing_values=np.nan, verbose=0,
