@@ -24,9 +24,9 @@ TABLE_NOISE_LEVEL = 0.8
 
 #: ``refit=True``: the first networks train this share of the epochs, at least
 #: ``REFIT_MIN_EPOCHS``; they leave out the ``contamination`` share of the training rows
-#: with the highest errors, and never less than ``REFIT_MIN_SHARE`` (all of it for
-#: ``contamination="auto"``): a short network ranks the outliers imprecisely, and left
-#: to the true share it keeps more of them (the user guide's "Outlier detection").
+#: with the highest errors, but never less than ``REFIT_MIN_SHARE``, which is the share
+#: for ``contamination="auto"``: a short network ranks the outliers imprecisely, and
+#: left to the true share it keeps more of them (the user guide's "Outlier detection").
 REFIT_FIRST_EPOCHS = 0.15
 REFIT_MIN_EPOCHS = 5
 REFIT_MIN_SHARE = 0.1
@@ -138,7 +138,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         ``False``: one pass on every row, which ranked a little better on clean
         training data.
     contamination : "auto" or float, default="auto"
-        The expected proportion of outliers in the training data; it sets ``offset_``.
+        The expected proportion of outliers in the training data; it sets ``offset_``
+        and, with ``refit=True``, the rows the first pass leaves out (see ``refit``).
         A float in (0, 0.5]: the threshold flags that fraction of the training samples.
         ``"auto"``: the threshold is the upper fence of a box plot of the training
         samples' errors (Tukey's rule, Q3 + 1.5 IQR), which flags the errors that are
