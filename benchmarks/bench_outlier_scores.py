@@ -192,19 +192,19 @@ def contamination_study(tasks, n_components, max_iter, seed=0):
             for share in LEFT_OUT_SHARES:
                 if share != FLAGGED_SHARE:
                     kept[_left_out(share)] = _without(flags[first], share)
-            rounds = np.ones(len(X), bool)
-            for _ in range(FLAG_ROUNDS):
-                short = clone(network).set_params(max_iter=min(FIRST_PASS_EPOCHS[1], epochs))
-                rounds = _without(squared_errors(short.fit(X[rounds]), X), FLAGGED_SHARE)
+            # the first round is the 30-epoch pass above: same network, seed and rows
+            first_pass = clone(network).set_params(max_iter=min(FIRST_PASS_EPOCHS[1], epochs))
+            rounds = _without(flags[first], FLAGGED_SHARE)
+            for _ in range(FLAG_ROUNDS - 1):
+                rounds = _without(squared_errors(clone(first_pass).fit(X[rounds]), X),
+                                  FLAGGED_SHARE)
             kept[f"without the tenth flagged by: {FLAG_ROUNDS} first passes, each on the "
                  "rows the last left"] = rounds
             # the cost of leaving rows out where none is an intruder
-            short = clone(network).set_params(max_iter=min(FIRST_PASS_EPOCHS[1], epochs))
-            clean_errors = squared_errors(short.fit(X[~intruder]), X)
+            clean_errors = squared_errors(clone(first_pass).fit(X[~intruder]), X)
             for share in LEFT_OUT_SHARES:
-                kept[_left_out(share, clean=True)] = (
-                    ~intruder & _without(np.where(intruder, np.inf, clean_errors), share,
-                                         among=~intruder))
+                kept[_left_out(share, clean=True)] = ~intruder & _without(
+                    clean_errors, share, among=~intruder)
             for name, rows in kept.items():
                 trained = clone(network).set_params(max_iter=epochs).fit(X[rows])
                 auroc.setdefault(name, {})[task] = roc_auc_score(
@@ -246,15 +246,13 @@ def left_out_summary(auroc_rows):
     shares = [s for s in LEFT_OUT_SHARES if _left_out(s) in mean]
     if FLAGGED_SHARE not in shares:
         return []
+    dirty = {share: mean[_left_out(share)] for share in shares}
+    clean = {share: mean[_left_out(share, clean=True)] for share in shares}
     base = FLAGGED_SHARE
-    return [{"share": share, "contaminated": mean[_left_out(share)],
-             "clean": mean[_left_out(share, clean=True)],
-             "drop_points": 100 * (mean[_left_out(share, clean=True)]
-                                   - mean[_left_out(share)]),
-             "contaminated_gain_points": 100 * (mean[_left_out(share)]
-                                                - mean[_left_out(base)]),
-             "clean_loss_points": 100 * (mean[_left_out(base, clean=True)]
-                                         - mean[_left_out(share, clean=True)])}
+    return [{"share": share, "contaminated": dirty[share], "clean": clean[share],
+             "drop_points": 100 * (clean[share] - dirty[share]),
+             "contaminated_gain_points": 100 * (dirty[share] - dirty[base]),
+             "clean_loss_points": 100 * (clean[base] - clean[share])}
             for share in shares]
 
 
