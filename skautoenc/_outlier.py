@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._autoencoder import AutoEncoder
 from ._base import DOCS_URL, BaseAutoEncoder
 from ._compat import Interval, StrOptions, _fit_context
 from ._denoising import DenoisingAutoEncoder
@@ -34,18 +35,21 @@ REFIT_MIN_SHARE = 0.1
 #: Rows whose errors are computed at once: bounds the memory that scoring takes.
 SCORING_CHUNK_ROWS = 4096
 
+#: The least denominator of a relative error.
+TINY = np.finfo(np.float64).tiny
+
 #: The settings the detector passes to each of its autoencoders.
 _FORWARDED = ("device", "missing_values", "n_jobs", "verbose")
 
 
 def default_estimator(n_features, unit_interval):
     """The autoencoder a default detector trains on rows of ``n_features`` (see
-    :class:`AutoEncoderOutlierDetector`): a :class:`DenoisingAutoEncoder`. On data in
-    [0, 1] (images), with 16 codes (fewer for narrow rows) and the denoising defaults;
-    on other data (a standardised table), sized to the data and with heavy masking
-    noise."""
+    :class:`AutoEncoderOutlierDetector`). On data in [0, 1] (images), an
+    :class:`AutoEncoder` with 16 codes (fewer for narrow rows) and its defaults
+    otherwise; on other data (a standardised table), a :class:`DenoisingAutoEncoder`
+    sized to the data and with heavy masking noise."""
     if unit_interval:
-        return DenoisingAutoEncoder(n_components=min(16, max(2, n_features // 4)))
+        return AutoEncoder(n_components=min(16, max(2, n_features // 4)))
     n_components = min(16, max(2, n_features // 8))
     hidden = min(256, max(n_components, n_features // 2))
     return DenoisingAutoEncoder(n_components=n_components, hidden_layer_sizes=(hidden,),
@@ -62,19 +66,46 @@ def _squared_errors(network, X):
     return (network.inverse_transform(network.transform(X)) - X) ** 2
 
 
-def _row_errors(networks, X, scales):
-    """Each row's squared errors divided by ``scales``, summed over its observed entries
-    (scaled by ``n_features`` over their number), averaged over ``networks``; by chunks
-    of rows, as the errors of all of ``X`` at once would be a copy of it per network."""
+def _row_sums(network, rows, scales, energy=False):
+    """Each row's squared errors divided by ``scales``, and with ``energy`` its energy
+    (the sum of its squares and its reconstruction's; else None), both summed over its
+    observed entries and scaled by ``n_features`` over their number."""
+    reconstruction = network.inverse_transform(network.transform(rows))
+    squared = (reconstruction - rows) ** 2 / scales
+    observed = ~np.isnan(squared)
+    scale = rows.shape[1] / np.maximum(observed.sum(axis=1), 1)
+    errors = np.where(observed, squared, 0.0).sum(axis=1) * scale
+    if not energy:
+        return errors, None
+    return errors, np.where(observed, rows ** 2 + reconstruction ** 2, 0.0).sum(axis=1) * scale
+
+
+def _row_errors(networks, X, scales, floor=None):
+    """Each row's error averaged over ``networks``: its squared errors divided by
+    ``scales`` and summed (see :func:`_row_sums`), and with a ``floor``, divided by its
+    energy plus the floor (the relative error). By chunks of rows, as the errors of all
+    of ``X`` at once would be a copy of it per network."""
     errors = np.zeros(len(X))
     for start in range(0, len(X), SCORING_CHUNK_ROWS):
         rows = X[start:start + SCORING_CHUNK_ROWS]
         for network in networks:
-            squared = _squared_errors(network, rows) / scales
-            observed = ~np.isnan(squared)
-            errors[start:start + len(rows)] += np.where(observed, squared, 0.0).sum(
-                axis=1) * (X.shape[1] / np.maximum(observed.sum(axis=1), 1))
+            squared, energy = _row_sums(network, rows, scales, energy=floor is not None)
+            # tiny: a blank row reconstructed blank has no error, with a floor of 0 too
+            errors[start:start + len(rows)] += (squared if floor is None else squared
+                                                / np.maximum(energy + floor, TINY))
     return errors / len(networks)
+
+
+def _mean_squared_norm(X):
+    """The rows' sum of squares over their observed entries (scaled by ``n_features``
+    over their number), averaged over the rows."""
+    total = 0.0
+    for start in range(0, len(X), SCORING_CHUNK_ROWS):
+        rows = X[start:start + SCORING_CHUNK_ROWS]
+        observed = ~np.isnan(rows)
+        total += (np.where(observed, rows, 0.0) ** 2).sum(axis=1).dot(
+            X.shape[1] / np.maximum(observed.sum(axis=1), 1))
+    return float(total / len(X))
 
 
 def tukey_fence(errors):
@@ -97,7 +128,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     ``error_scales_``: ones for ``error="squared"``; for ``error="standardized"``, that
     feature's mean squared error on the training data plus a floor, so that a feature
     the network reconstructs precisely counts where it goes wrong, and a noisy one does
-    not drown the others.
+    not drown the others. ``error="relative"`` divides a sample's summed squared error by
+    its energy, the sum of its squares and its reconstruction's, plus ``energy_floor_``:
+    on images, a sample with little ink then no longer passes for normal by having
+    little to get wrong.
 
     Read more in the :ref:`User Guide <outliers>`.
 
@@ -109,21 +143,26 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         :class:`VariationalAutoEncoder`, with any network (the ``"conv"`` family for
         images, a module of your own). It is cloned; ``random_state`` and the
         settings ``device``, ``missing_values``, ``n_jobs`` and ``verbose`` below
-        replace its own. ``None``: a :class:`DenoisingAutoEncoder`. On data in [0, 1]
-        (pixels), with ``min(16, max(2, n_features // 4))`` codes and the denoising
-        defaults otherwise. On other data (a standardised table), sized to the data,
-        with ``min(16, max(2, n_features // 8))`` codes and one hidden layer of
+        replace its own. ``None``: on data in [0, 1] (pixels), an :class:`AutoEncoder`
+        with ``min(16, max(2, n_features // 4))`` codes and its defaults otherwise. On
+        other data (a standardised table), a :class:`DenoisingAutoEncoder` sized to the
+        data, with ``min(16, max(2, n_features // 8))`` codes and one hidden layer of
         ``min(256, max(n_components, n_features // 2))`` units, and masking noise of
         level 0.8. The user guide's "Outlier detection" has the measurements behind it.
-    error : {"squared", "standardized"}, default="squared"
-        How the squared errors of the features add up (see above). Plain squared errors
-        ranked better on images and on the breast-cancer table, with the default
-        networks (the user guide's "Outlier detection").
+    error : {"auto", "relative", "squared", "standardized"}, default="auto"
+        How a sample's squared errors add up (see above). ``"auto"``: ``"relative"`` on
+        data in [0, 1] (pixels), ``"squared"`` on other data (a standardised table),
+        where a row far from the mean is an outlier whatever its error's share of it.
+        Relative errors ranked best on one-class MNIST, plain squared ones on the
+        breast-cancer table (the user guide's "Outlier detection").
     error_floor : float, default=1.0
         For ``error="standardized"``: the floor added to each feature's mean training
         error, as a fraction of their mean. 0 standardises fully, which lets a feature
         the network reconstructs almost perfectly dominate; large values approach
-        ``"squared"``.
+        ``"squared"``. For ``error="relative"``: the floor added to each sample's
+        energy, as a fraction of the training samples' mean sum of squares. 0 divides
+        by the energy alone, which lets a nearly blank sample's error dominate; large
+        values approach ``"squared"``.
     n_estimators : int, default=3
         Networks trained from different seeds, whose scores are averaged: on one-class
         MNIST three ranked better than one.
@@ -162,9 +201,14 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     ----------
     estimators_ : list of fitted estimators
         The trained autoencoders.
+    error_ : str
+        The ``error`` used: ``"auto"`` resolved by the training data.
     error_scales_ : ndarray of shape (n_features,)
         What each feature's squared error is divided by: its mean training error plus
         the floor (``"standardized"``), or ones.
+    energy_floor_ : float or None
+        For relative errors, what each sample's energy is added to: ``error_floor``
+        times the training samples' mean sum of squares. ``None`` for the others.
     offset_ : float
         The threshold on :meth:`score_samples`: :meth:`decision_function` is
         ``score_samples(X) - offset_``.
@@ -208,7 +252,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "estimator": [None, BaseAutoEncoder],
-        "error": [StrOptions({"standardized", "squared"})],
+        "error": [StrOptions({"auto", "relative", "standardized", "squared"})],
         "error_floor": [Interval(Real, 0, None, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "refit": ["boolean"],
@@ -228,7 +272,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self,
         estimator=None,
         *,
-        error="squared",
+        error="auto",
         error_floor=1.0,
         n_estimators=3,
         refit=True,
@@ -250,6 +294,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.missing_values = missing_values
         self.n_jobs = n_jobs
         self.verbose = verbose
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "estimators_" in state and "error_" not in state:
+            # fitted by skautoenc 0.2.0, which had neither "auto" nor relative errors:
+            # its error was the one it was given
+            self.error_, self.energy_floor_ = self.error, None
 
     def _allows_nan(self):
         return is_nan(self.missing_values)
@@ -293,6 +344,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _fit(self, X):
         X = self._validate(X, reset=True)
+        error = self.error
+        if error == "auto":
+            error = "relative" if in_unit_interval(X) else "squared"
         template = self._template(X)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
@@ -304,10 +358,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                 # stopped early on purpose: not a convergence problem to report
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 first = _trained(self._short(template, len(X)), seeds, X)
-            X_kept = X[self._inliers(first, X)]
+            X_kept = X[self._inliers(first, X, error)]
         else:
             X_kept = X
         self.estimators_ = _trained(template, seeds, X_kept)
+        self.error_ = error
         self._set_error_scales(X)
         scores = self._score_samples(X)
         # the threshold on all the training samples, so that contamination=0.1 flags a
@@ -321,11 +376,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         return clone(network).set_params(max_iter=max(REFIT_MIN_EPOCHS, round(
             network._epochs(n_samples) * REFIT_FIRST_EPOCHS)))
 
-    def _inliers(self, networks, X):
+    def _inliers(self, networks, X, error):
         """The training rows that ``networks`` do not flag: all but the ``contamination``
-        share of the highest squared errors, no less than :data:`REFIT_MIN_SHARE` (that
-        share for ``"auto"``), summed as :meth:`score_samples` sums them."""
-        errors = _row_errors(networks, X, np.ones(X.shape[1]))
+        share of the highest errors, no less than :data:`REFIT_MIN_SHARE` (that share for
+        ``"auto"``): relative errors for ``error="relative"``, else squared ones."""
+        floor = (self.error_floor * _mean_squared_norm(X) if error == "relative"
+                 else None)
+        errors = _row_errors(networks, X, np.ones(X.shape[1]), floor)
         share = (REFIT_MIN_SHARE if self.contamination == "auto"
                  else max(self.contamination, REFIT_MIN_SHARE))
         kept = errors <= np.quantile(errors, 1.0 - share)
@@ -333,9 +390,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _set_error_scales(self, X):
         """``error_scales_``: each feature's mean squared error on ``X`` plus the floor
-        for standardised errors, ones for plain ones."""
+        for standardised errors, ones for the others; ``energy_floor_``: the floor of
+        relative errors, ``None`` for the others."""
         self.error_scales_ = np.ones(X.shape[1])
-        if self.error == "squared":
+        self.energy_floor_ = None
+        if self.error_ == "relative":
+            self.energy_floor_ = self.error_floor * _mean_squared_norm(X)
+        if self.error_ != "standardized":
             return
         # each feature's mean over its observed entries, chunk by chunk
         total, count = np.zeros(X.shape[1]), np.zeros(X.shape[1])
@@ -357,7 +418,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         return float(np.percentile(scores, 100.0 * self.contamination))
 
     def _score_samples(self, X):
-        return (-_row_errors(self.estimators_, X, self.error_scales_)).astype(X.dtype)
+        return (-_row_errors(self.estimators_, X, self.error_scales_,
+                             self.energy_floor_)).astype(X.dtype)
 
     def score_samples(self, X):
         """Negative reconstruction error of each sample, as ``error`` adds it up.

@@ -429,12 +429,22 @@ def _detector_shape_calculator(operator):
     operator.outputs[1].type = out_type([n_rows, 1])
 
 
+def _row_sum(add_node, values, axis, mask):
+    """``values`` summed over each row; with ``mask`` (the observed entries, a zero, and
+    ``n_features`` over their number), over the observed entries, scaled."""
+    if mask is not None:
+        values = add_node("Where", [mask[0], values, mask[1]])
+    total = add_node("ReduceSum", [values, axis], keepdims=1)
+    return total if mask is None else add_node("Mul", [total, mask[2]])
+
+
 def _detector_converter(scope, operator, container):
     """:meth:`AutoEncoderOutlierDetector.predict` (``label``) and
     :meth:`~AutoEncoderOutlierDetector.decision_function` (``scores``), computed in
     float32: each network's reconstruction, the squared errors divided by
-    ``error_scales_`` and summed over the observed entries, averaged over the networks,
-    less ``offset_``."""
+    ``error_scales_`` and summed over the observed entries (for relative errors, divided
+    by the energy plus ``energy_floor_``), averaged over the networks, less
+    ``offset_``."""
     detector = operator.raw_operator
     source = operator.inputs[0].full_name
     label, target = (output.full_name for output in operator.outputs)
@@ -448,15 +458,18 @@ def _detector_converter(scope, operator, container):
     n_features = detector.n_features_in_
     axis = add_array(np.array([1], dtype=np.int64), "features", TensorProto.INT64)
     scales = add_array(detector.error_scales_.astype(np.float32), "error_scales")
-    missing = is_nan(detector.missing_values)
-    if missing:
-        # the sum over the observed entries, scaled by n_features over their number
+    mask = None
+    if is_nan(detector.missing_values):
+        # the sums over the observed entries, scaled by n_features over their number
         observed = add_node("Not", [add_node("IsNaN", [data])])
         n_observed = add_node("ReduceSum", [add_node("Cast", [observed], to=TensorProto.FLOAT),
                                             axis], keepdims=1)
-        scale = add_node("Div", [add_array(np.array([n_features], dtype=np.float32),
-                                           "n_features"), n_observed])
-        zero = add_array(np.zeros(1, dtype=np.float32), "zero")
+        mask = (observed, add_array(np.zeros(1, dtype=np.float32), "zero"),
+                add_node("Div", [add_array(np.array([n_features], dtype=np.float32),
+                                           "n_features"), n_observed]))
+    if detector.error_ == "relative":
+        floor = add_array(np.array([detector.energy_floor_], dtype=np.float32), "floor")
+        tiny = add_array(np.array([np.finfo(np.float32).tiny], dtype=np.float32), "tiny")
     total = None
     for i, estimator in enumerate(detector.estimators_):
         reconstruction = new_name(f"reconstruction{i}")
@@ -465,12 +478,16 @@ def _detector_converter(scope, operator, container):
                         f"network {i} of AutoEncoderOutlierDetector")
         _embed(graph, data, reconstruction, new_name, add_tensor, add_node)
         difference = add_node("Sub", [reconstruction, data])
-        errors = add_node("Div", [add_node("Mul", [difference, difference]), scales])
-        if missing:
-            errors = add_node("Where", [observed, errors, zero])
-        error = add_node("ReduceSum", [errors, axis], keepdims=1)
-        if missing:
-            error = add_node("Mul", [error, scale])
+        error = _row_sum(add_node, add_node("Div", [
+            add_node("Mul", [difference, difference]), scales]), axis, mask)
+        if detector.error_ == "relative":
+            # divided by the energy (the sum of the squares of the entries and of their
+            # reconstructions) plus the floor
+            energy = _row_sum(add_node, add_node("Add", [
+                add_node("Mul", [data, data]),
+                add_node("Mul", [reconstruction, reconstruction])]), axis, mask)
+            error = add_node("Div", [error, add_node("Max", [
+                add_node("Add", [energy, floor]), tiny])])
         total = error if total is None else add_node("Add", [total, error])
     mean = add_node("Div", [total, add_array(
         np.array([len(detector.estimators_)], dtype=np.float32), "n_estimators")])

@@ -290,7 +290,8 @@ def test_imputer_without_a_network_exports():
 # ------------------------------------------------------------------ the outlier detector
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("params", [
-    dict(),
+    dict(),  # relative errors: the default on data in [0, 1]
+    dict(error="squared"),
     dict(error="standardized", n_estimators=2, contamination=0.1),
     dict(estimator=VariationalAutoEncoder(n_components=4, hidden_layer_sizes=(16,),
                                           max_iter=5)),

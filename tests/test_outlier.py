@@ -77,10 +77,39 @@ def test_auto_threshold_is_the_box_plot_fence_of_the_training_errors(one_class_d
 
 def test_squared_errors_are_the_autoencoders_own_scores(one_class_digits):
     X_train, X_test, _ = one_class_digits
-    fitted = detector().fit(X_train)
+    fitted = detector(error="squared").fit(X_train)
+    assert fitted.error_ == "squared" and fitted.energy_floor_ is None
     assert_array_equal(fitted.error_scales_, np.ones(X_train.shape[1]))
     assert_allclose(fitted.score_samples(X_test),
                     fitted.estimators_[0].score_samples(X_test), rtol=1e-5)
+
+
+def test_relative_errors_divide_by_the_samples_energy_plus_a_floor(one_class_digits):
+    X_train, X_test, _ = one_class_digits
+    fitted = detector(error="relative", error_floor=0.5).fit(X_train)
+    floor = 0.5 * (X_train ** 2).sum(axis=1).mean()
+    assert fitted.energy_floor_ == pytest.approx(floor)
+    ae = fitted.estimators_[0]
+    reconstruction = ae.inverse_transform(ae.transform(X_test))
+    energy = (X_test ** 2).sum(axis=1) + (reconstruction ** 2).sum(axis=1)
+    assert_allclose(fitted.score_samples(X_test),
+                    ae.score_samples(X_test) / (energy + floor), rtol=1e-5)
+    # with a floor of 0 the error is a share of the energy: at most 2 (the squared
+    # difference is at most twice the sum of the squares), and finite for a blank row
+    bare = detector(error="relative", error_floor=0.0).fit(X_train)
+    assert bare.energy_floor_ == 0.0
+    scores = bare.score_samples(np.vstack([X_test, np.zeros(X_train.shape[1])]))
+    assert np.isfinite(scores).all() and scores.min() >= -2.0
+
+
+@pytest.mark.parametrize("shift, resolved", [(0.0, "relative"), (-0.5, "squared")])
+def test_auto_error_is_relative_on_pixels_and_squared_on_other_data(shift, resolved,
+                                                                   one_class_digits):
+    X_train = one_class_digits[0] + shift
+    fitted = detector().fit(X_train)
+    assert fitted.error_ == resolved
+    same = detector(error=resolved).fit(X_train)
+    assert_array_equal(fitted.score_samples(X_train), same.score_samples(X_train))
 
 
 def test_standardized_errors_divide_by_each_features_training_error():
@@ -157,7 +186,7 @@ def test_same_random_state_gives_same_scores(one_class_digits):
     SparseAutoEncoder(n_components=4, **TINY),
     VariationalAutoEncoder(n_components=4, **TINY),
     AutoEncoder(n_components=4, encoder="conv", image_shape=(8, 8), conv_channels=(8,),
-                max_iter=20),
+                max_iter=40),
 ])
 def test_every_autoencoder_serves(estimator, one_class_digits):
     X_train, X_test, labels = one_class_digits
@@ -248,31 +277,33 @@ def test_docstring_documents_every_parameter_and_links_the_user_guide():
     assert ":ref:`User Guide <outliers>`" in AutoEncoderOutlierDetector.__doc__
 
 
-def test_the_default_network_is_a_denoising_autoencoder_sized_to_the_data():
+def test_the_default_network_and_error_are_chosen_by_the_data():
     rng = np.random.RandomState(0)
     table = rng.normal(size=(60, 40))  # standardised features: heavy masking noise
-    network = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(
-        table).estimators_[0]
-    assert isinstance(network, DenoisingAutoEncoder)
+    fitted = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(table)
+    network = fitted.estimators_[0]
+    assert isinstance(network, DenoisingAutoEncoder) and fitted.error_ == "squared"
     assert (network.n_components, tuple(network.hidden_layer_sizes)) == (5, (20,))
     assert network.noise_level == 0.8
-    pixels = rng.uniform(size=(60, 64))  # in [0, 1]: the denoising defaults
-    network = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(
-        pixels).estimators_[0]
+    pixels = rng.uniform(size=(60, 64))  # in [0, 1]: a plain autoencoder, relative errors
+    fitted = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(pixels)
+    network = fitted.estimators_[0]
+    assert type(network) is AutoEncoder and fitted.error_ == "relative"
     assert network.n_components == 16
-    defaults = DenoisingAutoEncoder()
-    assert network.hidden_layer_sizes == defaults.hidden_layer_sizes
-    assert network.noise_level == defaults.noise_level
+    assert network.hidden_layer_sizes == AutoEncoder().hidden_layer_sizes
 
 
-def test_scoring_by_chunks_of_rows_changes_nothing(one_class_digits, monkeypatch):
+@pytest.mark.parametrize("error", ["standardized", "relative"])
+def test_scoring_by_chunks_of_rows_changes_nothing(error, one_class_digits, monkeypatch):
     from skautoenc import _outlier
 
     X_train, X_test, _ = one_class_digits
-    whole = detector(error="standardized").fit(X_train)
+    whole = detector(error=error).fit(X_train)
     monkeypatch.setattr(_outlier, "SCORING_CHUNK_ROWS", 7)
-    chunked = detector(error="standardized").fit(X_train)
+    chunked = detector(error=error).fit(X_train)
     assert_allclose(chunked.error_scales_, whole.error_scales_, rtol=1e-6)
+    if error == "relative":
+        assert chunked.energy_floor_ == pytest.approx(whole.energy_floor_, rel=1e-9)
     assert_allclose(chunked.score_samples(X_test), whole.score_samples(X_test), rtol=1e-6)
     assert chunked.offset_ == pytest.approx(whole.offset_)
 
