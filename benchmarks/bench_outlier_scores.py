@@ -17,7 +17,14 @@ images) and scores the held-out images by:
   out);
 - ``reconstruction+code-knn-5``, ``reconstruction+pixel-knn-5``: the sum of the two,
   each divided by its median over the training samples;
-- ``dae-8``, ``dae-32``: the reconstruction error of a network with 8 or 32 codes.
+- ``dae-8``, ``dae-32``: the reconstruction error of a network with 8 or 32 codes;
+- ``relative-F``: the summed squared error divided by the image's energy (the sum of its
+  squares and its reconstruction's) plus ``F`` times the training images' mean sum of
+  squares: the detector's ``error="relative"`` with ``error_floor=F``;
+- ``smoothed-S``, ``relative-smoothed-S``: the error image smoothed by a Gaussian of
+  ``S`` pixels before it is squared and summed (a stroke missing or added counts, a
+  stroke shifted by a pixel less), alone and divided as ``relative-1.0`` divides; these
+  need the images' shape, which the detector does not take.
 
 In the same run, timed from fit to scores: the hand-written baseline (an
 ``AutoEncoder(16)``'s ``score_samples``), the detector at pyod's budget (one
@@ -52,6 +59,7 @@ import warnings
 import numpy as np
 from _data import machine, write_json
 from bench_outliers import METHODS, digits_tasks, evaluate, mnist_tasks
+from scipy.ndimage import gaussian_filter
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
@@ -62,6 +70,10 @@ from skautoenc._outlier import _row_errors
 
 #: Numbers of neighbours of the distance scores.
 NEIGHBOURS = (1, 5)
+#: The floors of the relative errors, as fractions of the training images' mean sum of
+#: squares (the detector's ``error_floor``), and the smoothing of the error images.
+RELATIVE_FLOORS = (0.25, 0.5, 1.0, 2.0)
+SMOOTHING = 1.0
 #: Shares of the pixels zeroed for the masked scores, and the draws averaged.
 MASKED = (0.25, 0.5)
 MASK_DRAWS = 4
@@ -84,7 +96,7 @@ TIMED = {
     "autoencoder-16": METHODS["autoencoder-16"],
     "detector-10-epochs": lambda seed, X: AutoEncoderOutlierDetector(
         DenoisingAutoEncoder(n_components=min(16, X.shape[1] // 4), max_iter=PYOD_EPOCHS),
-        n_estimators=1, refit=False, random_state=seed),
+        error="squared", n_estimators=1, refit=False, random_state=seed),
     "pyod-autoencoder": METHODS["pyod-autoencoder"],
 }
 
@@ -135,6 +147,17 @@ def candidate_scores(X, X_test, n_components, max_iter, seed=0):
     scores["cross-entropy"] = -(X_test * np.log(clipped)
                                 + (1 - X_test) * np.log(1 - clipped)).sum(axis=1)
     scores["absolute"] = np.abs(recon - X_test).sum(axis=1)
+    energy = (X_test ** 2).sum(axis=1) + (recon ** 2).sum(axis=1)
+    mean_squares = (X ** 2).sum(axis=1).mean()
+    for floor in RELATIVE_FLOORS:
+        scores[f"relative-{floor}"] = scores["reconstruction"] / (
+            energy + floor * mean_squares)
+    side = int(round(X.shape[1] ** 0.5))
+    smoothed = gaussian_filter((recon - X_test).reshape(-1, side, side),
+                               sigma=(0, SMOOTHING, SMOOTHING))
+    scores[f"smoothed-{SMOOTHING}"] = (smoothed ** 2).reshape(len(X_test), -1).sum(axis=1)
+    scores[f"relative-smoothed-{SMOOTHING}"] = scores[f"smoothed-{SMOOTHING}"] / (
+        energy + mean_squares)
     rng = np.random.RandomState(seed)
     for share in MASKED:
         total = 0.0
@@ -348,6 +371,7 @@ def main(argv=None):
                  else "scikit-learn's load_digits"),
         "settings": {"n_components": 16, "max_iter": max_iter, "neighbours": NEIGHBOURS,
                      "masked": MASKED, "mask_draws": MASK_DRAWS,
+                     "relative_floors": RELATIVE_FLOORS, "smoothing": SMOOTHING,
                      "pyod_epochs": PYOD_EPOCHS, "baseline": baseline},
         "candidates_seconds": seconds.get("candidates"),
         "rows": rows,

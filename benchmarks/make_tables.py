@@ -441,6 +441,10 @@ OUTLIER_METHODS = {
     "detector-no-refit": "`AutoEncoderOutlierDetector(refit=False)`",
     "detector-standardized": "`AutoEncoderOutlierDetector(error=\"standardized\", "
                              "n_estimators=1)`",
+    "detector-squared": "`AutoEncoderOutlierDetector(error=\"squared\")`",
+    "detector-relative": "`AutoEncoderOutlierDetector(error=\"relative\")`",
+    "detector-denoising": "a `DenoisingAutoEncoder` of the default network's size, "
+                          "`n_estimators=1`",
     "detector-dae-default-noise": "the table's default network with the denoising "
                                   "default noise, `(0.0, 0.6)`",
     "detector-dae-noise-0.5": "the table's default network, noise 0.5",
@@ -451,6 +455,11 @@ OUTLIER_METHODS = {
                     "`n_estimators=1`",
     "detector-conv": "a conv `DenoisingAutoEncoder(16)` over the images, "
                      "`n_estimators=1`",
+    **{f"detector-{e}-epochs": f"the default network of {e} epochs"
+       + (" (pyod's budget)" if e == 10 else "") + ", `n_estimators=1, refit=False`"
+       for e in (10, 20, 30, 50)},
+    **{f"detector-{e}-epochs-refit": f"the default network of {e} epochs, "
+       "`n_estimators=1`, with the refit" for e in (20, 30, 50)},
     "autoencoder-16": "`AutoEncoder(16).score_samples`: the hand-written baseline",
     "isolation-forest": "`IsolationForest()`",
     "local-outlier-factor": "`LocalOutlierFactor(novelty=True)`",
@@ -767,6 +776,11 @@ OUTLIER_SCORES = {
     "pixel-knn-5": "mean distance to the 5 nearest training samples in pixel space",
     "reconstruction+code-knn-5": "the sum of the two, each over its training median",
     "reconstruction+pixel-knn-5": "the sum of the two, each over its training median",
+    **{f"relative-{f}": f"squared error over the image's energy plus {f} times the "
+       "training images' mean sum of squares (`error=\"relative\"`, "
+       f"`error_floor={f}`)" for f in (0.25, 0.5, 1.0, 2.0)},
+    "smoothed-1.0": "squared error of the error image smoothed by a Gaussian of one pixel",
+    "relative-smoothed-1.0": "the same, over the energy plus the mean sum of squares",
     "autoencoder-16": "`AutoEncoder(16).score_samples`: the hand-written baseline",
     "detector-10-epochs": "the detector at pyod's budget: one network of ten epochs",
     "pyod-autoencoder": "pyod `AutoEncoder()`: ten epochs by default",
@@ -841,6 +855,7 @@ WRITERS = {
     "conditional": conditional_tables,
     "distributed": distributed_tables,
     "outliers": outliers_tables,
+    "outliers_budget": outliers_tables,
     "missing": missing_tables,
     "imputation": imputation_tables,
     "speed": speed_tables,
