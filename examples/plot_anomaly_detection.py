@@ -68,9 +68,11 @@ print(f"{len(X_train)} training images of 0-4; held-out: {np.sum(~is_anomaly)} i
 # %%
 # Fit the detectors
 # -----------------
-# The autoencoder detector with its defaults: a denoising autoencoder sized to the data,
-# whose squared reconstruction error is the score. ``contamination=0.05`` sets the
-# threshold so that 5% of the training images fall below it.
+# The autoencoder detector with its defaults: on pixels in [0, 1], autoencoders sized to
+# the data, whose relative reconstruction error is the score: the squared error divided
+# by the image's energy (its sum of squares and its reconstruction's) plus a floor.
+# ``contamination=0.05`` sets the threshold so that 5% of the training images fall below
+# it.
 detector = AutoEncoderOutlierDetector(contamination=0.05, random_state=0).fit(X_train)
 baselines = {
     "IsolationForest": IsolationForest(contamination=0.05, random_state=0),
@@ -118,7 +120,7 @@ ax_hist.hist(score[~is_anomaly], bins=bins, alpha=0.6, label="normal: digits 0-4
 ax_hist.hist(score[is_anomaly], bins=bins, alpha=0.6, label="anomalies: digits 5-9")
 ax_hist.axvline(detector.offset_, color="black", linestyle="--",
                 label="threshold (contamination=0.05)")
-ax_hist.set_xlabel("score_samples (negative squared reconstruction error)")
+ax_hist.set_xlabel("score_samples (negative relative reconstruction error)")
 ax_hist.set_ylabel("number of held-out images")
 ax_hist.set_title("AutoEncoderOutlierDetector trained on digits 0-4")
 ax_hist.legend(loc="upper left")
