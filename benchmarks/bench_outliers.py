@@ -101,7 +101,7 @@ def _sized(**params):
     return make
 
 
-#: Epochs of the short-budget detectors (one network, no refit).
+#: Epochs of the short-budget detectors (one network, with and without the refit).
 SHORT_BUDGETS = (10, 20, 30, 50)
 
 
