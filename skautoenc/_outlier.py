@@ -66,18 +66,24 @@ def _squared_errors(network, X):
     return (network.inverse_transform(network.transform(X)) - X) ** 2
 
 
+def _observed_sums(values, observed):
+    """Each row of ``values`` summed over its ``observed`` entries, scaled by
+    ``n_features`` over their number, so that rows with more or fewer holes compare."""
+    return np.where(observed, values, 0.0).sum(axis=1) * (
+        values.shape[1] / np.maximum(observed.sum(axis=1), 1))
+
+
 def _row_sums(network, rows, scales, energy=False):
     """Each row's squared errors divided by ``scales``, and with ``energy`` its energy
-    (the sum of its squares and its reconstruction's; else None), both summed over its
-    observed entries and scaled by ``n_features`` over their number."""
+    (the sum of its squares and its reconstruction's; else None), both summed as
+    :func:`_observed_sums` sums."""
     reconstruction = network.inverse_transform(network.transform(rows))
     squared = (reconstruction - rows) ** 2 / scales
     observed = ~np.isnan(squared)
-    scale = rows.shape[1] / np.maximum(observed.sum(axis=1), 1)
-    errors = np.where(observed, squared, 0.0).sum(axis=1) * scale
+    errors = _observed_sums(squared, observed)
     if not energy:
         return errors, None
-    return errors, np.where(observed, rows ** 2 + reconstruction ** 2, 0.0).sum(axis=1) * scale
+    return errors, _observed_sums(rows ** 2 + reconstruction ** 2, observed)
 
 
 def _row_errors(networks, X, scales, floor=None):
@@ -99,12 +105,9 @@ def _row_errors(networks, X, scales, floor=None):
 def _mean_squared_norm(X):
     """The rows' sum of squares over their observed entries (scaled by ``n_features``
     over their number), averaged over the rows."""
-    total = 0.0
-    for start in range(0, len(X), SCORING_CHUNK_ROWS):
-        rows = X[start:start + SCORING_CHUNK_ROWS]
-        observed = ~np.isnan(rows)
-        total += (np.where(observed, rows, 0.0) ** 2).sum(axis=1).dot(
-            X.shape[1] / np.maximum(observed.sum(axis=1), 1))
+    total = sum(_observed_sums(rows ** 2, ~np.isnan(rows)).sum()
+                for rows in (X[start:start + SCORING_CHUNK_ROWS]
+                             for start in range(0, len(X), SCORING_CHUNK_ROWS)))
     return float(total / len(X))
 
 
@@ -347,6 +350,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         error = self.error
         if error == "auto":
             error = "relative" if in_unit_interval(X) else "squared"
+        # the relative errors' floor, of the first pass and of the final networks alike
+        floor = self.error_floor * _mean_squared_norm(X) if error == "relative" else None
         template = self._template(X)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
@@ -358,11 +363,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                 # stopped early on purpose: not a convergence problem to report
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 first = _trained(self._short(template, len(X)), seeds, X)
-            X_kept = X[self._inliers(first, X, error)]
+            X_kept = X[self._inliers(first, X, floor)]
         else:
             X_kept = X
         self.estimators_ = _trained(template, seeds, X_kept)
-        self.error_ = error
+        self.error_, self.energy_floor_ = error, floor
         self._set_error_scales(X)
         scores = self._score_samples(X)
         # the threshold on all the training samples, so that contamination=0.1 flags a
@@ -376,12 +381,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         return clone(network).set_params(max_iter=max(REFIT_MIN_EPOCHS, round(
             network._epochs(n_samples) * REFIT_FIRST_EPOCHS)))
 
-    def _inliers(self, networks, X, error):
+    def _inliers(self, networks, X, floor):
         """The training rows that ``networks`` do not flag: all but the ``contamination``
         share of the highest errors, no less than :data:`REFIT_MIN_SHARE` (that share for
-        ``"auto"``): relative errors for ``error="relative"``, else squared ones."""
-        floor = (self.error_floor * _mean_squared_norm(X) if error == "relative"
-                 else None)
+        ``"auto"``): relative errors with the relative errors' ``floor``, else squared
+        ones."""
         errors = _row_errors(networks, X, np.ones(X.shape[1]), floor)
         share = (REFIT_MIN_SHARE if self.contamination == "auto"
                  else max(self.contamination, REFIT_MIN_SHARE))
@@ -390,12 +394,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _set_error_scales(self, X):
         """``error_scales_``: each feature's mean squared error on ``X`` plus the floor
-        for standardised errors, ones for the others; ``energy_floor_``: the floor of
-        relative errors, ``None`` for the others."""
+        for standardised errors, ones for the others."""
         self.error_scales_ = np.ones(X.shape[1])
-        self.energy_floor_ = None
-        if self.error_ == "relative":
-            self.energy_floor_ = self.error_floor * _mean_squared_norm(X)
         if self.error_ != "standardized":
             return
         # each feature's mean over its observed entries, chunk by chunk
