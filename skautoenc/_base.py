@@ -284,11 +284,11 @@ class BaseAutoEncoder(
         n_train = n_samples * (1 - self.validation_fraction if early_stopping else 1)
         return max(1, math.ceil(n_train / self.batch_size))
 
-    def _epochs(self, n_samples, early_stopping=None):
+    def _epochs(self, n_samples, early_stopping=None, steps=None):
         """The epochs one ``fit`` runs: ``max_iter``, or the number ``"auto"`` stands for.
 
-        ``"auto"``: enough epochs for about :data:`AUTO_STEPS` minibatch updates on
-        ``n_samples`` samples (less the validation split), at least
+        ``"auto"``: enough epochs for about ``steps`` (by default :data:`AUTO_STEPS`)
+        minibatch updates on ``n_samples`` samples (less the validation split), at least
         :data:`AUTO_MIN_EPOCHS` and at most ``_auto_max_epochs``.
         """
         if self.max_iter != "auto":
@@ -296,7 +296,7 @@ class BaseAutoEncoder(
         if early_stopping is None:
             early_stopping = self._resolve_early_stopping(n_samples)
         steps_per_epoch = self._steps_per_epoch(n_samples, early_stopping)
-        epochs = math.ceil(AUTO_STEPS / steps_per_epoch)
+        epochs = math.ceil((AUTO_STEPS if steps is None else steps) / steps_per_epoch)
         return max(AUTO_MIN_EPOCHS, min(self._auto_max_epochs, epochs))
 
     def _hidden_layer_sizes(self):

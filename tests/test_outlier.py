@@ -1,12 +1,14 @@
 """AutoEncoderOutlierDetector: the detector API of IsolationForest, on autoencoders."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline
@@ -33,7 +35,7 @@ def one_class_digits(digits):
 
 
 def detector(**params):
-    """A detector on one tiny network (three by default: the tests need one)."""
+    """A detector on one tiny network."""
     params = {"n_estimators": 1, "random_state": 0, **params}
     return AutoEncoderOutlierDetector(AutoEncoder(n_components=4, **TINY), **params)
 
@@ -131,13 +133,43 @@ def test_standardized_errors_divide_by_each_features_training_error():
 def test_several_networks_average_their_scores(one_class_digits):
     X_train, X_test, labels = one_class_digits
     fitted = AutoEncoderOutlierDetector(AutoEncoder(n_components=4, **TINY), error="squared",
-                                        random_state=0).fit(X_train)  # three by default
+                                        n_estimators=3, random_state=0).fit(X_train)
     assert len(fitted.estimators_) == 3
     seeds = {est.random_state for est in fitted.estimators_}
     assert len(seeds) == 3
     each = [-((est.inverse_transform(est.transform(X_test)) - X_test) ** 2).sum(axis=1)
             for est in fitted.estimators_]
     assert_allclose(fitted.score_samples(X_test), np.mean(each, axis=0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("n_samples, epochs", [(300, 15), (60, 75), (3000, 10)])
+def test_auto_max_iter_trains_the_detector_budget(n_samples, epochs):
+    # batches of 32: 150 updates are 15 epochs of 10 batches and 75 of 2, and at least
+    # 10 epochs on 3,000 rows (a tenth held out: 85 batches)
+    X = np.random.RandomState(0).uniform(size=(n_samples, 4))
+    network = AutoEncoder(n_components=2, hidden_layer_sizes=(4,), batch_size=32,
+                          n_iter_no_change=1000)
+    fitted = AutoEncoderOutlierDetector(network, random_state=0).fit(X)
+    assert fitted.estimators_[0].max_iter == fitted.estimators_[0].n_iter_ == epochs
+    assert network.max_iter == "auto"  # the detector's copy only
+
+
+def test_an_integer_max_iter_is_kept(one_class_digits):
+    X_train, _, _ = one_class_digits
+    fitted = detector().fit(X_train)
+    assert fitted.estimators_[0].n_iter_ == TINY["max_iter"]
+
+
+def test_the_budget_stops_short_without_a_warning(one_class_digits):
+    X_train, _, _ = one_class_digits
+    network = AutoEncoder(n_components=4, hidden_layer_sizes=(16,), batch_size=32)
+    # the detector's own budget: stopped short on purpose
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        AutoEncoderOutlierDetector(network, random_state=0).fit(X_train)
+    # a budget the user chose: warned as the network alone warns
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        AutoEncoderOutlierDetector(network.set_params(max_iter=3), random_state=0).fit(X_train)
 
 
 def test_refit_leaves_out_the_flagged_training_samples(digits):
@@ -155,7 +187,7 @@ def test_refit_leaves_out_the_flagged_training_samples(digits):
 
 def test_refit_leaves_out_at_least_a_tenth(digits):
     X = digits[0]
-    fitted = {c: detector(contamination=c).fit(X) for c in (0.02, 0.1, 0.25)}
+    fitted = {c: detector(contamination=c, refit=True).fit(X) for c in (0.02, 0.1, 0.25)}
     # below a tenth, the final networks train on the same rows: the same scores, while
     # the threshold still follows contamination
     assert_allclose(fitted[0.02].score_samples(X), fitted[0.1].score_samples(X))
