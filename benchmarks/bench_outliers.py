@@ -11,21 +11,26 @@ Four protocols, each scored by the AUROC of the held-out samples (normal = posit
   rows subsampled to 5% of the data; a 70/30 split, scaled on the training part (which
   keeps its anomalies, as unsupervised detection meets them); 5 random subsamples.
 - ``digits``: ``load_digits`` one-class, each digit in turn (75/25 split).
+- ``mnist-nine-digits`` (budget study only): for each digit, train on the other nine
+  digits' training images and score the held-out images, that digit the anomaly: ten
+  times the rows of one-class MNIST, where a budget in updates is a few epochs.
+- ``digits-five`` (budget study only): ``load_digits`` with five digits normal (0-4, then
+  5-9) and the other five the anomalies, the 60/40 split of the gallery example, three
+  splits: normal data of several modes.
 
 Run ``python benchmarks/bench_outliers.py --data ../shared/data/mnist``; ``--only``
 picks protocols and ``--methods`` methods. Writes ``benchmarks/results/outliers.json``
 (``--out``). The methods run in turn on each task, in alternating order, one process.
 
 The training budget against quality, recorded in ``recorded/outliers_budget.json``:
-``--only mnist mnist-contaminated --methods autoencoder-16 detector-10-epochs
-detector-20-epochs detector-30-epochs detector-50-epochs detector-20-epochs-refit
-detector-30-epochs-refit detector-50-epochs-refit pyod-autoencoder``.
+``--study budget`` (the methods of ``BUDGET_METHODS``, on the five protocols).
 """
 
 import argparse
 import importlib.util
 import itertools
 import json
+import math
 import time
 import warnings
 from pathlib import Path
@@ -49,7 +54,8 @@ from skautoenc import (
 from skautoenc._outlier import default_estimator
 from skautoenc._validation import in_unit_interval
 
-PROTOCOLS = ("mnist", "mnist-contaminated", "wbc", "digits")
+PROTOCOLS = ("mnist", "mnist-contaminated", "wbc", "digits", "mnist-nine-digits",
+             "digits-five")
 
 
 def _pyod(name):
@@ -101,17 +107,34 @@ def _sized(**params):
     return make
 
 
-#: Epochs of the short-budget detectors (one network, with and without the refit).
-SHORT_BUDGETS = (10, 20, 30, 50)
+def _steps_per_epoch(network, n_samples):
+    return network._steps_per_epoch(n_samples, network._resolve_early_stopping(n_samples))
 
 
-def _short(epochs, refit=False):
-    """One default network of ``epochs`` epochs, without the refit by default."""
+def _updates(updates):
+    """One default network trained for about ``updates`` minibatch updates, however few
+    epochs they make (the detector's own budget trains at least ten)."""
     def make(seed, X):
         network = default_estimator(X.shape[1], in_unit_interval(X))
+        epochs = math.ceil(updates / _steps_per_epoch(network, len(X)))
         return AutoEncoderOutlierDetector(network.set_params(max_iter=epochs),
-                                          n_estimators=1, refit=refit, random_state=seed)
+                                          random_state=seed)
     return make
+
+
+def _full_budget(seed, X):
+    """The detector's default before its budget: three default networks trained for the
+    epochs of their own ``max_iter="auto"`` (about 5,000 updates, at most 200 epochs),
+    with the refit."""
+    network = default_estimator(X.shape[1], in_unit_interval(X))
+    return AutoEncoderOutlierDetector(network.set_params(max_iter=network._epochs(len(X))),
+                                      n_estimators=3, refit=True, random_state=seed)
+
+
+#: The budgets of the budget study: minibatch updates on the four protocols, epochs on
+#: the nine-digit one (whose ~7,000 training rows make 150 updates three epochs).
+BUDGET_UPDATES = (50, 100, 150, 200, 300, 600)
+BUDGET_EPOCHS = (1, 3, 5, 10, 20)
 
 
 #: name -> function of a seed and the training data giving an unfitted model with fit
@@ -120,13 +143,14 @@ METHODS = {
     # the hand-written baseline of the issue: a default AutoEncoder(16)'s own scores
     "autoencoder-16": lambda seed, X: AutoEncoder(n_components=16, random_state=seed),
     "detector": lambda seed, X: AutoEncoderOutlierDetector(random_state=seed),
-    "detector-no-refit": lambda seed, X: AutoEncoderOutlierDetector(refit=False,
-                                                                    random_state=seed),
-    "detector-1-network": lambda seed, X: AutoEncoderOutlierDetector(n_estimators=1,
-                                                                     random_state=seed),
+    "detector-refit": lambda seed, X: AutoEncoderOutlierDetector(refit=True,
+                                                                 random_state=seed),
+    "detector-3-networks": lambda seed, X: AutoEncoderOutlierDetector(n_estimators=3,
+                                                                      random_state=seed),
+    "detector-full-budget": _full_budget,
     "detector-standardized": lambda seed, X: AutoEncoderOutlierDetector(
-        error="standardized", n_estimators=1, random_state=seed),
-    # the two other sums of the errors, with the default's networks: against "detector"
+        error="standardized", random_state=seed),
+    # the two other sums of the errors, with the default's network: against "detector"
     "detector-squared": lambda seed, X: AutoEncoderOutlierDetector(error="squared",
                                                                    random_state=seed),
     "detector-relative": lambda seed, X: AutoEncoderOutlierDetector(error="relative",
@@ -137,24 +161,22 @@ METHODS = {
     "detector-dae-noise-0.7": _sized(noise_level=0.7),
     # one network of the default's size, without noise (on a table), with the denoising
     # defaults (on images: the network of the default before relative errors), and as a
-    # VAE (its reconstruction error: the ELBO ranked worse in a first trial): against
-    # detector-1-network
+    # VAE (its reconstruction error: the ELBO ranked worse in a first trial), all with
+    # the detector's budget: against "detector"
     "detector-autoencoder": lambda seed, X: AutoEncoderOutlierDetector(
-        AutoEncoder(**_size(X)), n_estimators=1, random_state=seed),
+        AutoEncoder(**_size(X)), random_state=seed),
     "detector-denoising": lambda seed, X: AutoEncoderOutlierDetector(
-        DenoisingAutoEncoder(**_size(X)), n_estimators=1, random_state=seed),
+        DenoisingAutoEncoder(**_size(X)), random_state=seed),
     "detector-vae": lambda seed, X: AutoEncoderOutlierDetector(
-        VariationalAutoEncoder(**_size(X)), n_estimators=1, random_state=seed),
+        VariationalAutoEncoder(**_size(X)), random_state=seed),
     # images as images: the conv network, for square images (MNIST, digits)
     "detector-conv": lambda seed, X: AutoEncoderOutlierDetector(
         DenoisingAutoEncoder(n_components=16, encoder="conv",
-                             image_shape=(_side(X), _side(X))),
-        n_estimators=1, random_state=seed),
-    # short budgets: one network of that many epochs, no refit; 10 is pyod's budget (the
-    # epochs its AutoEncoder trains by default), the others are for --methods
-    **{f"detector-{epochs}-epochs": _short(epochs) for epochs in SHORT_BUDGETS},
-    **{f"detector-{epochs}-epochs-refit": _short(epochs, refit=True)
-       for epochs in SHORT_BUDGETS[1:]},
+                             image_shape=(_side(X), _side(X))), random_state=seed),
+    # the budget study: one default network of that many updates or epochs (ten epochs
+    # are pyod's budget, the epochs its AutoEncoder trains by default)
+    **{f"detector-{updates}-updates": _updates(updates) for updates in BUDGET_UPDATES},
+    **{f"detector-{epochs}-epochs": _sized(max_iter=epochs) for epochs in BUDGET_EPOCHS},
     "isolation-forest": lambda seed, X: IsolationForest(random_state=seed),
     "local-outlier-factor": lambda seed, X: LocalOutlierFactor(novelty=True),
     "one-class-svm": lambda seed, X: OneClassSVM(gamma="scale", nu=0.1),
@@ -168,20 +190,36 @@ BASELINES = ["isolation-forest", "local-outlier-factor", "one-class-svm", "pyod-
 #: the default is measured against, and the peers (on contaminated MNIST, the ones whose
 #: drop the docs report).
 DEFAULT_METHODS = {
-    "mnist": ["autoencoder-16", "detector", "detector-no-refit", "detector-1-network",
-              "detector-squared", "detector-standardized", "detector-denoising",
-              "detector-vae", "detector-conv", "detector-10-epochs", *BASELINES,
-              "pyod-vae"],
-    "mnist-contaminated": ["autoencoder-16", "detector", "detector-no-refit",
-                           "detector-squared", *BASELINES],
-    "wbc": ["autoencoder-16", "detector", "detector-no-refit", "detector-1-network",
-            "detector-relative", "detector-standardized", "detector-dae-default-noise",
-            "detector-dae-noise-0.5", "detector-dae-noise-0.7", "detector-autoencoder",
-            "detector-vae", *BASELINES, "pyod-vae"],
+    "mnist": ["autoencoder-16", "detector", "detector-refit", "detector-3-networks",
+              "detector-full-budget", "detector-squared", "detector-standardized",
+              "detector-denoising", "detector-vae", "detector-conv", "detector-10-epochs",
+              *BASELINES, "pyod-vae"],
+    "mnist-contaminated": ["autoencoder-16", "detector", "detector-refit",
+                           "detector-full-budget", "detector-squared", *BASELINES],
+    "wbc": ["autoencoder-16", "detector", "detector-refit", "detector-3-networks",
+            "detector-full-budget", "detector-relative", "detector-standardized",
+            "detector-dae-default-noise", "detector-dae-noise-0.5", "detector-dae-noise-0.7",
+            "detector-autoencoder", "detector-vae", *BASELINES, "pyod-vae"],
 }
 # on images the default network is an AutoEncoder: the denoising one is the variant
 DEFAULT_METHODS["digits"] = [m for m in DEFAULT_METHODS["mnist"]
                              if m not in ("detector-conv", "detector-10-epochs")]
+#: ``--study budget``: the detector's budget in updates against the default's, with the
+#: baseline and the peer whose time the default must beat; in epochs on the nine-digit
+#: protocol, where the default's floor of ten epochs sets the budget; and on normal data
+#: of several modes (five digits), where longer budgets rank higher.
+BUDGET_METHODS = {
+    **{protocol: ["autoencoder-16", "detector",
+                  *(f"detector-{u}-updates" for u in BUDGET_UPDATES if u != 150),
+                  "isolation-forest", "pyod-autoencoder"]
+       for protocol in ("mnist", "mnist-contaminated", "wbc", "digits")},
+    "mnist-nine-digits": ["detector", "detector-150-updates",
+                          *(f"detector-{e}-epochs" for e in BUDGET_EPOCHS),
+                          "isolation-forest"],
+    "digits-five": ["autoencoder-16", "detector", "detector-300-updates",
+                    "detector-600-updates", "detector-full-budget", "isolation-forest",
+                    "local-outlier-factor"],
+}
 
 
 def capped(model, max_iter, X):
@@ -221,6 +259,27 @@ def mnist_tasks(path, contaminated):
             X = np.vstack([X[: len(X) - n_other],
                            X_train[rng.choice(others, n_other, replace=False)]])
         yield str(digit), X, X_test, y_test == digit
+
+
+def nine_digit_tasks(path):
+    """For each digit, the other nine digits' training images (~7,200 rows), that digit
+    the anomaly among the held-out images."""
+    X_train, X_test, y_train, y_test, _ = load_dataset(path)
+    for digit in range(10):
+        yield str(digit), X_train[y_train != digit], X_test, y_test != digit
+
+
+def five_digit_tasks():
+    """``load_digits``: the digits 0-4, then 5-9, normal, the others anomalies; for each
+    of three 60/40 splits."""
+    X, y = load_digits(return_X_y=True)
+    for split in range(3):
+        X_train, X_test, y_train, y_test = train_test_split(
+            X / 16.0, y, test_size=0.4, random_state=split, stratify=y)
+        for half, (low, high) in enumerate(((0, 4), (5, 9))):
+            normal = (y_test >= low) & (y_test <= high)
+            kept = (y_train >= low) & (y_train <= high)
+            yield str(2 * split + half), X_train[kept], X_test, normal
 
 
 def wbc_tasks():
@@ -296,10 +355,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder of the MNIST idx files (for the mnist "
                         "protocols; without it they are skipped)")
-    parser.add_argument("--only", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument("--study", choices=("comparison", "budget"), default="comparison",
+                        help="the methods of DEFAULT_METHODS on the first four protocols, "
+                        "or those of BUDGET_METHODS on all five")
+    parser.add_argument("--only", nargs="+", choices=PROTOCOLS,
+                        help="the protocols (default: those of the study)")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS),
-                        help="the methods to compare (default: those of DEFAULT_METHODS "
-                        "for each protocol)")
+                        help="the methods to compare (default: those of the study for "
+                        "each protocol)")
     parser.add_argument("--tasks", type=int, help="only the first TASKS digits or "
                         "subsamples of each protocol (default: all)")
     parser.add_argument("--max-iter", type=int, help="epochs of every network (default: "
@@ -307,6 +370,8 @@ def main(argv=None):
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" /
                                               "outliers.json"), help="the JSON to write")
     args = parser.parse_args(argv)
+    study = DEFAULT_METHODS if args.study == "comparison" else BUDGET_METHODS
+    args.only = args.only or list(study)
     sources = {"mnist": f"the MNIST test set's idx files in {args.data}",
                "wbc": "scikit-learn's load_breast_cancer", "digits": "scikit-learn's load_digits"}
     record = {"machine": machine(), "protocols": {}, "data": "; ".join(dict.fromkeys(
@@ -316,10 +381,13 @@ def main(argv=None):
         if protocol.startswith("mnist"):
             if not args.data:
                 continue
-            tasks = mnist_tasks(args.data, contaminated=protocol.endswith("contaminated"))
+            tasks = (nine_digit_tasks(args.data) if protocol == "mnist-nine-digits" else
+                     mnist_tasks(args.data, contaminated=protocol.endswith("contaminated")))
         else:
-            tasks = wbc_tasks() if protocol == "wbc" else digits_tasks()
-        methods = args.methods or DEFAULT_METHODS[protocol]
+            tasks = {"wbc": wbc_tasks, "digits": digits_tasks,
+                     "digits-five": five_digit_tasks}[protocol]()
+        # a protocol of the other study: its methods there
+        methods = args.methods or study.get(protocol) or BUDGET_METHODS[protocol]
         if importlib.util.find_spec("pyod") is None:
             print("pyod is not installed: its rows are left out")
             methods = [m for m in methods if not m.startswith("pyod")]

@@ -437,29 +437,26 @@ def imputation_tables(payload):
 #: What each method of ``bench_outliers.py`` is, for the tables' readers.
 OUTLIER_METHODS = {
     "detector": "`AutoEncoderOutlierDetector()`: its defaults",
-    "detector-1-network": "`AutoEncoderOutlierDetector(n_estimators=1)`",
-    "detector-no-refit": "`AutoEncoderOutlierDetector(refit=False)`",
-    "detector-standardized": "`AutoEncoderOutlierDetector(error=\"standardized\", "
-                             "n_estimators=1)`",
+    "detector-refit": "`AutoEncoderOutlierDetector(refit=True)`",
+    "detector-3-networks": "`AutoEncoderOutlierDetector(n_estimators=3)`",
+    "detector-full-budget": "three default networks of their own `max_iter=\"auto\"` "
+                            "(about 5,000 updates), with the refit: the default before "
+                            "the detector's budget",
+    "detector-standardized": "`AutoEncoderOutlierDetector(error=\"standardized\")`",
     "detector-squared": "`AutoEncoderOutlierDetector(error=\"squared\")`",
     "detector-relative": "`AutoEncoderOutlierDetector(error=\"relative\")`",
-    "detector-denoising": "a `DenoisingAutoEncoder` of the default network's size, "
-                          "`n_estimators=1`",
+    "detector-denoising": "a `DenoisingAutoEncoder` of the default network's size",
     "detector-dae-default-noise": "the table's default network with the denoising "
                                   "default noise, `(0.0, 0.6)`",
     "detector-dae-noise-0.5": "the table's default network, noise 0.5",
     "detector-dae-noise-0.7": "the table's default network, noise 0.7",
-    "detector-autoencoder": "an `AutoEncoder` of the default network's size, "
-                            "`n_estimators=1`",
-    "detector-vae": "a `VariationalAutoEncoder` of the default network's size, "
-                    "`n_estimators=1`",
-    "detector-conv": "a conv `DenoisingAutoEncoder(16)` over the images, "
-                     "`n_estimators=1`",
+    "detector-autoencoder": "an `AutoEncoder` of the default network's size",
+    "detector-vae": "a `VariationalAutoEncoder` of the default network's size",
+    "detector-conv": "a conv `DenoisingAutoEncoder(16)` over the images",
+    **{f"detector-{u}-updates": f"the default network of about {u} minibatch updates"
+       for u in (50, 100, 150, 200, 300, 600)},
     **{f"detector-{e}-epochs": f"the default network of {e} epochs"
-       + (" (pyod's budget)" if e == 10 else "") + ", `n_estimators=1, refit=False`"
-       for e in (10, 20, 30, 50)},
-    **{f"detector-{e}-epochs-refit": f"the default network of {e} epochs, "
-       "`n_estimators=1`, with the refit" for e in (20, 30, 50)},
+       + (" (pyod's budget)" if e == 10 else "") for e in (1, 3, 5, 10, 20)},
     "autoencoder-16": "`AutoEncoder(16).score_samples`: the hand-written baseline",
     "isolation-forest": "`IsolationForest()`",
     "local-outlier-factor": "`LocalOutlierFactor(novelty=True)`",
@@ -476,6 +473,11 @@ OUTLIER_PROTOCOLS = {
     "wbc": "`load_breast_cancer` as ODDS's WBC: benign rows normal, malignant rows 5% of "
            "the data, 70/30 split, `StandardScaler` on the training part; 5 subsamples",
     "digits": "`load_digits` one-class: each digit's training images alone (75/25 split)",
+    "digits-five": "`load_digits` with five digits normal (0-4, then 5-9), the others "
+                   "anomalies: the 60/40 split of the gallery example, 3 splits",
+    "mnist-nine-digits": "MNIST (the split above), each digit in turn the anomaly: the "
+                         "other nine digits' training images (about 7,200), all 2,000 "
+                         "held-out images scored",
 }
 
 

@@ -55,7 +55,7 @@ TINY_ARGS = {
                           "reconstruction", "features", "vae", "imputation", "channels",
                           "--channels", "4,4", "--learning-rates", "0.002"],
     "bench_outliers.py": ["--only", "wbc", "digits", "--tasks", "1", "--max-iter", "1",
-                          "--methods", "autoencoder-16", "detector", "detector-no-refit",
+                          "--methods", "autoencoder-16", "detector", "detector-refit",
                           "isolation-forest"],
     "bench_distributed.py": ["--epochs", "1", "--widths", "16", "--rows", "32", "64",
                              "--repeats", "1"],
