@@ -25,9 +25,10 @@ TABLE_NOISE_LEVEL = 0.8
 
 #: A network with ``max_iter="auto"`` trains for about this many minibatch updates, in
 #: at least ``AUTO_MIN_EPOCHS`` epochs, in place of the thousands it would train for
-#: alone: autoencoders learn the bulk of their data before its rare outliers, so a
-#: short training ranks as well, is robust to outliers in the training data, and is
-#: many times faster (the user guide's "Outlier detection" has the measurements).
+#: alone: autoencoders learn the bulk of their data before its rare outliers, so on
+#: normal data of one kind a short training ranks as well, learns few of the outliers
+#: among the training data, and is many times faster; normal data of several kinds
+#: need longer (the user guide's "Outlier detection" has the measurements).
 DETECTOR_STEPS = 150
 
 #: ``refit=True``: the first networks train this share of the epochs, at least
