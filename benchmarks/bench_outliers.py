@@ -1,6 +1,7 @@
 """Outlier detection: AutoEncoderOutlierDetector against scikit-learn's detectors and pyod.
 
-Four protocols, each scored by the AUROC of the held-out samples (normal = positive):
+Six protocols (the last two for the budget study only), each scored by the AUROC of
+the held-out samples (normal = positive):
 
 - ``mnist``: one-class MNIST as in Ruff et al. (2018, Table 1), on the 8,000 / 2,000
   split of the MNIST test set: for each digit, train on that digit's training images
@@ -23,7 +24,7 @@ picks protocols and ``--methods`` methods. Writes ``benchmarks/results/outliers.
 (``--out``). The methods run in turn on each task, in alternating order, one process.
 
 The training budget against quality, recorded in ``recorded/outliers_budget.json``:
-``--study budget`` (the methods of ``BUDGET_METHODS``, on the five protocols).
+``--study budget`` (the methods of ``BUDGET_METHODS``, on all six protocols).
 """
 
 import argparse
@@ -357,7 +358,7 @@ def main(argv=None):
                         "protocols; without it they are skipped)")
     parser.add_argument("--study", choices=("comparison", "budget"), default="comparison",
                         help="the methods of DEFAULT_METHODS on the first four protocols, "
-                        "or those of BUDGET_METHODS on all five")
+                        "or those of BUDGET_METHODS on all six")
     parser.add_argument("--only", nargs="+", choices=PROTOCOLS,
                         help="the protocols (default: those of the study)")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS),
